@@ -1,0 +1,560 @@
+//! Classify: what a ticket is about, how urgent it is, and in what language.
+//!
+//! The whole taxonomy (every category's keywords, negative keywords and
+//! urgency words) is compiled into **one** Aho-Corasick automaton, so a
+//! ticket's text is scanned once whatever the number of categories.
+//!
+//! # Match semantics
+//!
+//! * Keywords match as substrings (Chinese has no spaces), and overlapping
+//!   matches all count: "暖气片不热" matches both `暖气` and `暖气片不热`.
+//! * A keyword containing ASCII letters matches ASCII-case-insensitively and
+//!   only at word boundaries, so `visa` does not match "advisable".
+//! * Each distinct keyword counts once per ticket, however often it occurs: a
+//!   caller repeating a word is not more certain.
+//! * A category's score is the sum of its matched keywords' weights; negative
+//!   weights are evidence against it. The primary category has the highest
+//!   score, ties going to the category listed first. With no positive score
+//!   the ticket falls into the fallback category (`other`).
+//! * Secondary categories score positive and at least half the primary's
+//!   (at most three, best first).
+//! * Any urgency word, or a category's own urgent word when that category is
+//!   primary, makes the ticket urgent.
+
+pub mod language;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use smallvec::SmallVec;
+
+use crate::config::TaxonomyConfig;
+use crate::error::{BuildError, BuildErrorKind};
+
+/// Index of a category in a [`Classifier`] (and so in a router).
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Router;
+///
+/// let router = Router::beijing();
+/// let id = router.category_id("heating").unwrap();
+/// assert_eq!(router.category(id).code(), "heating");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(transparent)]
+pub struct CategoryId(pub(crate) u16);
+
+impl CategoryId {
+    /// The index as a `usize`, for dense tables.
+    pub fn as_usize(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A category as compiled: its code and names.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Router;
+///
+/// let router = Router::beijing();
+/// let heating = router.category(router.category_id("heating").unwrap());
+/// assert_eq!((heating.code(), heating.name()), ("heating", "供暖"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Category {
+    code: String,
+    name: String,
+    name_en: String,
+    urgent_patterns: Vec<u32>,
+}
+
+impl Category {
+    /// The stable code, e.g. `housing.old_renovation`.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    /// The Chinese name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The English name (may be empty).
+    pub fn name_en(&self) -> &str {
+        &self.name_en
+    }
+}
+
+/// What one keyword contributes.
+#[derive(Clone, Debug)]
+struct Pattern {
+    text: String,
+    /// Keywords with ASCII letters only match between word boundaries.
+    ascii_word: bool,
+    /// Range into `Classifier::weights`.
+    weights: (u32, u32),
+    urgent_anywhere: bool,
+}
+
+/// A matched keyword, as a reason for a classification.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Router;
+///
+/// let router = Router::beijing();
+/// let c = router.classifier().classify("暖气片不热");
+/// let words: Vec<&str> = c.matched().iter().map(|m| router.classifier().keyword(*m)).collect();
+/// assert!(words.contains(&"暖气片不热"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct KeywordId(u32);
+
+/// The result of classifying one text.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Router;
+///
+/// let router = Router::beijing();
+/// let c = router.classifier().classify("小区门口燃气泄漏，味道很大");
+/// assert_eq!(router.category(c.primary()).code(), "utilities.gas");
+/// assert!(c.is_urgent());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Classification {
+    primary: CategoryId,
+    primary_score: i32,
+    secondary: SmallVec<[CategoryId; 3]>,
+    matched: SmallVec<[KeywordId; 8]>,
+    urgent_by: Option<KeywordId>,
+}
+
+impl Classification {
+    /// The primary category.
+    pub fn primary(&self) -> CategoryId {
+        self.primary
+    }
+    /// The primary category's score (0 when it is the fallback).
+    pub fn score(&self) -> i32 {
+        self.primary_score
+    }
+    /// Secondary categories, best first.
+    pub fn secondary(&self) -> &[CategoryId] {
+        &self.secondary
+    }
+    /// Every distinct keyword that matched, in order of first occurrence.
+    pub fn matched(&self) -> &[KeywordId] {
+        &self.matched
+    }
+    /// Whether an urgency word matched.
+    pub fn is_urgent(&self) -> bool {
+        self.urgent_by.is_some()
+    }
+    /// The urgency word that made the ticket urgent, if any.
+    pub fn urgent_by(&self) -> Option<KeywordId> {
+        self.urgent_by
+    }
+}
+
+/// A compiled keyword classifier over a whole taxonomy.
+///
+/// Built once from a [`TaxonomyConfig`]; classifying allocates nothing for
+/// ordinary tickets (up to 8 matched keywords and 8 scored categories live on
+/// the stack).
+///
+/// # Cloning
+///
+/// Cheap: the compiled automaton is behind an `Arc`.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Classifier, TaxonomyConfig};
+///
+/// let taxonomy = TaxonomyConfig::from_toml(r#"
+///     [urgency]
+///     keywords = ["trapped"]
+///     [[category]]
+///     code = "housing.elevator"
+///     name = "电梯"
+///     keywords = { "电梯" = 5, "elevator" = 5, "lift" = 4 }
+///     [[category]]
+///     code = "other"
+///     name = "其他"
+/// "#, "inline").unwrap();
+/// let classifier = Classifier::new(&taxonomy, "other").unwrap();
+/// let c = classifier.classify("We are TRAPPED in the elevator!");
+/// assert_eq!(classifier.category(c.primary()).code(), "housing.elevator");
+/// assert!(c.is_urgent());
+/// // Word boundaries for Latin keywords: "lifted" is not "lift".
+/// let c = classifier.classify("the ban was lifted");
+/// assert_eq!(classifier.category(c.primary()).code(), "other");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Classifier {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    automaton: AhoCorasick,
+    patterns: Vec<Pattern>,
+    /// (category, weight) pairs, grouped per pattern.
+    weights: Vec<(CategoryId, i32)>,
+    categories: Vec<Category>,
+    fallback: CategoryId,
+}
+
+impl Classifier {
+    /// Compiles a taxonomy; `fallback` is the code of the category for
+    /// tickets no keyword matches.
+    ///
+    /// # Errors
+    ///
+    /// A duplicate category code, an empty keyword, an unknown fallback, or
+    /// an automaton that cannot be built.
+    pub fn new(taxonomy: &TaxonomyConfig, fallback: &str) -> Result<Classifier, BuildError> {
+        let mut categories: Vec<Category> = Vec::new();
+        let mut by_code: HashMap<&str, CategoryId> = HashMap::new();
+        let mut table = KeywordTable::default();
+        for (i, c) in taxonomy.categories.iter().enumerate() {
+            let id = CategoryId(u16::try_from(i).map_err(|_| BuildErrorKind::IndexLimit {
+                reason: format!("more than {} categories", u16::MAX),
+            })?);
+            if by_code.insert(&c.code, id).is_some() {
+                return Err(BuildErrorKind::DuplicateCode {
+                    what: "category",
+                    code: c.code.clone(),
+                }
+                .into());
+            }
+            let mut urgent_patterns = Vec::new();
+            for (word, &weight) in &c.keywords {
+                let k = table.slot(word, &c.code)?;
+                table.list[k].1.push((id, weight));
+            }
+            for word in &c.urgent {
+                urgent_patterns.push(table.slot(word, &c.code)? as u32);
+            }
+            categories.push(Category {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                name_en: c.name_en.clone(),
+                urgent_patterns,
+            });
+        }
+        for word in &taxonomy.urgency.keywords {
+            let k = table.slot(word, "[urgency]")?;
+            table.list[k].2 = true;
+        }
+        let fallback = *by_code
+            .get(fallback)
+            .ok_or_else(|| BuildErrorKind::UnknownCategory {
+                context: "the fallback category".into(),
+                category: fallback.to_string(),
+            })?;
+
+        let mut weights = Vec::new();
+        let mut patterns = Vec::with_capacity(table.list.len());
+        for (text, ws, urgent_anywhere) in table.list {
+            let start = weights.len() as u32;
+            weights.extend(ws);
+            patterns.push(Pattern {
+                ascii_word: text.bytes().any(|b| b.is_ascii_alphabetic()),
+                text,
+                weights: (start, weights.len() as u32),
+                urgent_anywhere,
+            });
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(patterns.iter().map(|p| p.text.as_str()))
+            .map_err(|e| BuildErrorKind::Automaton {
+                message: e.to_string(),
+            })?;
+        Ok(Classifier {
+            inner: Arc::new(Inner {
+                automaton,
+                patterns,
+                weights,
+                categories,
+                fallback,
+            }),
+        })
+    }
+
+    /// Classifies a text.
+    pub fn classify(&self, text: &str) -> Classification {
+        let inner = &*self.inner;
+        let mut matched: SmallVec<[KeywordId; 8]> = SmallVec::new();
+        let mut scores: SmallVec<[(CategoryId, i32); 8]> = SmallVec::new();
+        let mut urgent_by = None;
+        let bytes = text.as_bytes();
+        for m in inner.automaton.find_overlapping_iter(text) {
+            let pid = m.pattern().as_u32();
+            let pattern = &inner.patterns[pid as usize];
+            if pattern.ascii_word && !at_word_boundaries(bytes, m.start(), m.end()) {
+                continue;
+            }
+            let id = KeywordId(pid);
+            if matched.contains(&id) {
+                continue;
+            }
+            matched.push(id);
+            if pattern.urgent_anywhere && urgent_by.is_none() {
+                urgent_by = Some(id);
+            }
+            for &(cat, w) in &inner.weights[pattern.weights.0 as usize..pattern.weights.1 as usize]
+            {
+                match scores.iter_mut().find(|(c, _)| *c == cat) {
+                    Some((_, s)) => *s += w,
+                    None => scores.push((cat, w)),
+                }
+            }
+        }
+        // Best score first; on ties the category listed first in the taxonomy.
+        scores.retain(|(_, s)| *s > 0);
+        scores.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let (primary, primary_score) = scores.first().copied().unwrap_or((inner.fallback, 0));
+        let secondary = scores
+            .iter()
+            .skip(1)
+            .filter(|(_, s)| 2 * s >= primary_score)
+            .take(3)
+            .map(|(c, _)| *c)
+            .collect();
+        if urgent_by.is_none() {
+            let own = &inner.categories[primary.as_usize()].urgent_patterns;
+            urgent_by = matched.iter().copied().find(|k| own.contains(&k.0));
+        }
+        Classification {
+            primary,
+            primary_score,
+            secondary,
+            matched,
+            urgent_by,
+        }
+    }
+
+    /// The keyword's text (lower-cased where it has ASCII letters).
+    pub fn keyword(&self, id: KeywordId) -> &str {
+        &self.inner.patterns[id.0 as usize].text
+    }
+
+    /// What the keyword contributed to `category` (0 when nothing).
+    pub fn weight(&self, id: KeywordId, category: CategoryId) -> i32 {
+        let p = &self.inner.patterns[id.0 as usize];
+        self.inner.weights[p.weights.0 as usize..p.weights.1 as usize]
+            .iter()
+            .filter(|(c, _)| *c == category)
+            .map(|(_, w)| w)
+            .sum()
+    }
+
+    /// The category with this id.
+    ///
+    /// # Panics
+    ///
+    /// If the id is not from this classifier.
+    pub fn category(&self, id: CategoryId) -> &Category {
+        &self.inner.categories[id.as_usize()]
+    }
+
+    /// The id of the category with this code.
+    pub fn category_id(&self, code: &str) -> Option<CategoryId> {
+        self.inner
+            .categories
+            .iter()
+            .position(|c| c.code == code)
+            .map(|i| CategoryId(i as u16))
+    }
+
+    /// Every category, in taxonomy order.
+    pub fn categories(&self) -> impl ExactSizeIterator<Item = (CategoryId, &Category)> {
+        self.inner
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (CategoryId(i as u16), c))
+    }
+
+    /// The fallback category.
+    pub fn fallback(&self) -> CategoryId {
+        self.inner.fallback
+    }
+
+    /// How many distinct keywords the automaton holds.
+    pub fn keyword_count(&self) -> usize {
+        self.inner.patterns.len()
+    }
+}
+
+/// Distinct keywords while a taxonomy compiles: text → (category, weight)
+/// pairs, and whether it is a global urgency word.
+#[derive(Default)]
+struct KeywordTable {
+    list: Vec<(String, Vec<(CategoryId, i32)>, bool)>,
+    index: HashMap<String, usize>,
+}
+
+impl KeywordTable {
+    fn slot(&mut self, word: &str, category: &str) -> Result<usize, BuildError> {
+        let word = word.trim();
+        if word.is_empty() {
+            return Err(BuildErrorKind::InvalidKeyword {
+                category: category.to_string(),
+                keyword: word.to_string(),
+            }
+            .into());
+        }
+        // ASCII case-insensitive matching: "Visa" and "visa" are one keyword.
+        let key = word.to_ascii_lowercase();
+        if let Some(&k) = self.index.get(&key) {
+            return Ok(k);
+        }
+        self.list.push((key.clone(), Vec::new(), false));
+        self.index.insert(key, self.list.len() - 1);
+        Ok(self.list.len() - 1)
+    }
+}
+
+/// Whether `bytes[start..end]` is not glued to ASCII letters or digits on
+/// either side (CJK text next to a Latin word counts as a boundary).
+fn at_word_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
+    let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    !glued(start.checked_sub(1).and_then(|i| bytes.get(i))) && !glued(bytes.get(end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taxonomy() -> TaxonomyConfig {
+        TaxonomyConfig::from_toml(
+            r#"
+            [urgency]
+            keywords = ["燃气泄漏", "trapped"]
+            [[category]]
+            code = "heating"
+            name = "供暖"
+            keywords = { "暖气" = 3, "暖气片不热" = 6, "heating" = 4, "燃气壁挂炉" = 2 }
+            urgent = ["暖气管爆裂"]
+            [[category]]
+            code = "utilities.gas"
+            name = "燃气"
+            keywords = { "燃气" = 4, "燃气壁挂炉" = -3 }
+            [[category]]
+            code = "transport.ev_charging"
+            name = "充电桩"
+            keywords = { "充电桩" = 8, "停车位" = 1 }
+            [[category]]
+            code = "transport.parking"
+            name = "停车"
+            keywords = { "停车位" = 4, "挪车" = 6, "充电桩" = -2 }
+            [[category]]
+            code = "other"
+            name = "其他"
+            "#,
+            "test",
+        )
+        .unwrap()
+    }
+
+    fn classify(text: &str) -> (String, Vec<String>, bool) {
+        let c = Classifier::new(&taxonomy(), "other").unwrap();
+        let r = c.classify(text);
+        (
+            c.category(r.primary()).code().to_string(),
+            r.secondary()
+                .iter()
+                .map(|s| c.category(*s).code().to_string())
+                .collect(),
+            r.is_urgent(),
+        )
+    }
+
+    macro_rules! cases {
+        ($($name:ident: $text:expr => $primary:expr, [$($sec:expr),*], $urgent:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let (p, s, u) = classify($text);
+                assert_eq!(p, $primary, "primary of {:?}", $text);
+                assert_eq!(s, vec![$($sec.to_string()),*] as Vec<String>, "secondary of {:?}", $text);
+                assert_eq!(u, $urgent, "urgency of {:?}", $text);
+            }
+        )*};
+    }
+
+    cases! {
+        overlapping_keywords_all_count: "暖气片不热" => "heating", [], false;
+        negative_keyword_breaks_confusion: "燃气壁挂炉不出热水" => "heating", ["utilities.gas"], false;
+        plain_gas: "燃气表坏了" => "utilities.gas", [], false;
+        urgency_anywhere: "楼道里燃气泄漏" => "utilities.gas", [], true;
+        category_urgency_only_when_primary: "暖气管爆裂了暖气片不热" => "heating", [], true;
+        secondary_category: "充电桩占了停车位，没法挪车" => "transport.ev_charging", ["transport.parking"], false;
+        weak_evidence_is_not_secondary: "停车位被占，没法挪车" => "transport.parking", [], false;
+        ev_over_parking: "小区充电桩坏了" => "transport.ev_charging", [], false;
+        nothing_matches: "表扬一下社区工作人员" => "other", [], false;
+        empty_text: "" => "other", [], false;
+        ascii_case_insensitive: "HEATING is off" => "heating", [], false;
+        ascii_word_boundary: "preheating oven" => "other", [], false;
+        ascii_next_to_cjk: "我家heating坏了" => "heating", [], false;
+        urgent_word_boundary: "untrappedness" => "other", [], false;
+        repeated_keyword_counts_once: "挪车挪车挪车 充电桩" => "transport.ev_charging", ["transport.parking"], false;
+    }
+
+    #[test]
+    fn ties_go_to_the_earlier_category() {
+        let t = TaxonomyConfig::from_toml(
+            "[[category]]\ncode='a'\nname='a'\nkeywords={'x'=2}\n[[category]]\ncode='b'\nname='b'\nkeywords={'x'=2}\n[[category]]\ncode='other'\nname='o'",
+            "t",
+        )
+        .unwrap();
+        let c = Classifier::new(&t, "other").unwrap();
+        let r = c.classify("x");
+        assert_eq!(c.category(r.primary()).code(), "a");
+        assert_eq!(c.category(r.secondary()[0]).code(), "b");
+    }
+
+    #[test]
+    fn build_errors_name_the_item() {
+        let mut t = taxonomy();
+        t.categories[0].keywords.insert("  ".into(), 1);
+        let err = Classifier::new(&t, "other").unwrap_err();
+        assert!(
+            matches!(err.kind(), BuildErrorKind::InvalidKeyword { category, .. } if category == "heating")
+        );
+
+        let mut t = taxonomy();
+        t.categories[1].code = "heating".into();
+        let err = Classifier::new(&t, "other").unwrap_err();
+        assert_eq!(err.to_string(), "duplicate category code 'heating'");
+
+        let err = Classifier::new(&taxonomy(), "misc").unwrap_err();
+        assert!(err.to_string().contains("'misc'"));
+    }
+
+    #[test]
+    fn weights_and_keywords_are_reported() {
+        let c = Classifier::new(&taxonomy(), "other").unwrap();
+        let r = c.classify("燃气壁挂炉");
+        let k = r.matched()[0];
+        assert_eq!(c.keyword(k), "燃气");
+        let heating = c.category_id("heating").unwrap();
+        let wall = *r
+            .matched()
+            .iter()
+            .find(|k| c.keyword(**k) == "燃气壁挂炉")
+            .unwrap();
+        assert_eq!(c.weight(wall, heating), 2);
+    }
+}

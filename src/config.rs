@@ -1,0 +1,551 @@
+//! The configuration a router is built from: taxonomy, routing and
+//! jurisdictions, as plain data.
+//!
+//! Every part is plain, public, serde-friendly data so that a caller can load
+//! it from files, edit it in code (a what-if rule change) and build a new
+//! [`Router`](crate::Router) from it. Nothing here is validated: validation is
+//! the builder's job, and every problem becomes a
+//! [`BuildError`](crate::BuildError) that names the offending item.
+//!
+//! The embedded Beijing configuration is [`RouterConfig::beijing`]; its files
+//! are in the crate's `data/beijing/` folder and document the schema by
+//! example (`taxonomy.toml`, `routing.toml`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::BuildError;
+use crate::locate::geojson::{parse_feature_collection, Untidy};
+use crate::locate::region::Region;
+use crate::rules::Priority;
+
+/// Everything a [`Router`](crate::Router) is built from.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Router, RouterConfig};
+///
+/// let mut config = RouterConfig::beijing();
+/// // What if heating in Chaoyang went to the street offices instead?
+/// config.routing.handlers.get_mut("heating").unwrap().handler = "street".into();
+/// let router = Router::from_config(config).unwrap();
+/// assert_eq!(router.categories().count(), 28);
+/// ```
+#[derive(Clone, Debug)]
+pub struct RouterConfig {
+    /// What tickets are about: categories and their keywords.
+    pub taxonomy: TaxonomyConfig,
+    /// Who handles what: agencies, handlers, SLAs and override rules.
+    pub routing: RoutingConfig,
+    /// Where things are: districts (with polygons), streets, communities.
+    pub jurisdictions: JurisdictionsConfig,
+}
+
+/// The taxonomy: categories with weighted keywords, and urgency words.
+///
+/// Its TOML form is `data/beijing/taxonomy.toml`.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::TaxonomyConfig;
+///
+/// let taxonomy = TaxonomyConfig::from_toml(r#"
+///     [urgency]
+///     keywords = ["燃气泄漏"]
+///     [[category]]
+///     code = "heating"
+///     name = "供暖"
+///     keywords = { "暖气" = 4, "暖气片不热" = 8 }
+/// "#, "inline").unwrap();
+/// assert_eq!(taxonomy.categories[0].keywords["暖气片不热"], 8);
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyConfig {
+    /// Words that make any ticket urgent.
+    #[serde(default)]
+    pub urgency: UrgencyConfig,
+    /// The categories, in tie-break order: on equal scores the earlier wins.
+    #[serde(rename = "category")]
+    pub categories: Vec<CategoryConfig>,
+}
+
+/// Words that make any ticket urgent, whatever its category.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::UrgencyConfig;
+///
+/// let urgency = UrgencyConfig { keywords: vec!["被困".into()] };
+/// assert_eq!(urgency.keywords.len(), 1);
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrgencyConfig {
+    /// The words; matched like category keywords.
+    pub keywords: Vec<String>,
+}
+
+/// One category of the taxonomy.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::CategoryConfig;
+///
+/// let heating = CategoryConfig {
+///     code: "heating".into(),
+///     name: "供暖".into(),
+///     name_en: "Heating".into(),
+///     keywords: [("暖气片不热".to_string(), 8)].into_iter().collect(),
+///     urgent: vec!["暖气管爆裂".into()],
+/// };
+/// assert_eq!(heating.keywords.len(), 1);
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryConfig {
+    /// The stable code, e.g. `housing.old_renovation` (a public contract).
+    pub code: String,
+    /// The Chinese name.
+    pub name: String,
+    /// The English name.
+    #[serde(default)]
+    pub name_en: String,
+    /// Keyword → weight. Negative weights are evidence against the category.
+    #[serde(default)]
+    pub keywords: BTreeMap<String, i32>,
+    /// Words that make a ticket of this category urgent.
+    #[serde(default)]
+    pub urgent: Vec<String>,
+}
+
+/// Routing: agencies, the handler of each category, SLAs and override rules.
+///
+/// Its TOML form is `data/beijing/routing.toml`. Agencies follow the brief's
+/// codes: `street:<9 digits>` exists for every street, `district:<6 digits>:<dept>`
+/// for every district and every department in `district_departments`,
+/// `city:<dept>` for every entry of `city_agencies`, and `center:triage`.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::RouterConfig;
+///
+/// let routing = RouterConfig::beijing().routing;
+/// assert_eq!(routing.handlers["heating"].handler, "district:city_mgmt");
+/// assert_eq!(routing.utc_offset_hours, 8);
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingConfig {
+    /// The offset of local time from UTC, in hours; deadlines are written in it.
+    #[serde(default = "default_offset")]
+    pub utc_offset_hours: i8,
+    /// The category a ticket falls into when no keyword matches.
+    #[serde(default = "default_fallback")]
+    pub fallback_category: String,
+    /// The name of the human triage desk (`center:triage`).
+    #[serde(default = "default_triage_name")]
+    pub triage_name: String,
+    /// District department code → name (e.g. `housing` → `住房和城乡建设委员会`).
+    pub district_departments: BTreeMap<String, String>,
+    /// Municipal body code → name (e.g. `exit_entry` → `市公安局出入境管理总队`).
+    pub city_agencies: BTreeMap<String, String>,
+    /// The SLA used where a category sets none.
+    #[serde(default)]
+    pub default_sla: Sla,
+    /// Category code → who handles it by default.
+    #[serde(rename = "handler")]
+    pub handlers: BTreeMap<String, HandlerConfig>,
+    /// Overrides for a category in one district or one street.
+    #[serde(rename = "rule", default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+fn default_offset() -> i8 {
+    8
+}
+fn default_fallback() -> String {
+    "other".into()
+}
+fn default_triage_name() -> String {
+    "12345 human triage".into()
+}
+
+/// Deadlines, in hours from when a ticket was received.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Sla;
+///
+/// let sla = Sla { urgent_hours: 2, normal_hours: 72 };
+/// assert!(sla.urgent_hours < sla.normal_hours);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sla {
+    /// Hours allowed for an urgent ticket.
+    pub urgent_hours: u32,
+    /// Hours allowed for a normal ticket.
+    pub normal_hours: u32,
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Sla {
+            urgent_hours: 2,
+            normal_hours: 120,
+        }
+    }
+}
+
+/// Who handles a category by default, and its SLA.
+///
+/// `handler` and each of `co` is a handler spec: `street` (the ticket's
+/// street office), `district:<dept>` (that department of the ticket's
+/// district), `city:<dept>`, `center:triage`, or a literal agency code such as
+/// `street:110105003` or `district:110105:housing`.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::HandlerConfig;
+///
+/// let h = HandlerConfig { handler: "street".into(), co: vec!["district:housing".into()], sla: None };
+/// assert_eq!(h.co.len(), 1);
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandlerConfig {
+    /// The lead handler.
+    pub handler: String,
+    /// Co-handlers, informed and jointly responsible.
+    #[serde(default)]
+    pub co: Vec<String>,
+    /// This category's SLA; the default SLA when absent.
+    #[serde(default)]
+    pub sla: Option<Sla>,
+}
+
+/// An override: in this district or this street, these categories go elsewhere.
+///
+/// A street rule beats a district rule, which beats the category's handler.
+/// Exactly one of `district` and `street` must be given.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::RuleConfig;
+///
+/// let rule = RuleConfig {
+///     categories: vec!["heating".into()],
+///     district: Some("110105".into()),
+///     agency: Some("district:housing".into()),
+///     ..RuleConfig::default()
+/// };
+/// assert!(rule.street.is_none());
+/// ```
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// The categories the rule applies to (at least one).
+    pub categories: Vec<String>,
+    /// The district (6-digit code) the rule applies to.
+    #[serde(default)]
+    pub district: Option<String>,
+    /// The street (9-digit code) the rule applies to.
+    #[serde(default)]
+    pub street: Option<String>,
+    /// The lead handler (a handler spec); the category's handler when absent.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// Co-handlers (handler specs); the category's when absent.
+    #[serde(default)]
+    pub co_agencies: Option<Vec<String>>,
+    /// Forces the priority (e.g. every heating ticket urgent in a cold snap).
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Overrides the SLA.
+    #[serde(default)]
+    pub sla: Option<Sla>,
+    /// Why the rule exists; shown in decisions' explanations.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The jurisdictions: districts with their polygons, streets, communities.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::JurisdictionsConfig;
+///
+/// let j = JurisdictionsConfig::beijing();
+/// assert_eq!((j.districts.len(), j.streets.len(), j.communities.len()), (16, 349, 7535));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct JurisdictionsConfig {
+    /// Districts (区/县), with their polygons where known.
+    pub districts: Vec<DistrictConfig>,
+    /// Street and township offices (街道/镇/乡/地区).
+    pub streets: Vec<StreetConfig>,
+    /// Communities and villages (社区/村).
+    pub communities: Vec<CommunityConfig>,
+}
+
+/// A district.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::DistrictConfig;
+///
+/// let d = DistrictConfig { code: "110105".into(), name: "朝阳区".into(), region: None };
+/// assert!(d.region.is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct DistrictConfig {
+    /// The 6-digit code.
+    pub code: String,
+    /// The name, with its suffix (朝阳区).
+    pub name: String,
+    /// Its area; a district without one is found by address only.
+    pub region: Option<Region>,
+}
+
+/// A street or township office.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::StreetConfig;
+///
+/// let s = StreetConfig { code: "110105003".into(), name: "呼家楼街道".into(), district: "110105".into() };
+/// assert!(s.code.starts_with(&s.district));
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+pub struct StreetConfig {
+    /// The 9-digit code.
+    pub code: String,
+    /// The name, with its suffix (呼家楼街道).
+    pub name: String,
+    /// The district's code.
+    #[serde(alias = "district_code")]
+    pub district: String,
+}
+
+/// A community (社区) or village (村).
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::CommunityConfig;
+///
+/// let c = CommunityConfig { code: "110105003001".into(), name: "东大桥社区居委会".into(), street: "110105003".into() };
+/// assert!(c.code.starts_with(&c.street));
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+pub struct CommunityConfig {
+    /// The 12-digit code.
+    pub code: String,
+    /// The official name (东大桥社区居委会).
+    pub name: String,
+    /// The street's code.
+    #[serde(alias = "street_code")]
+    pub street: String,
+}
+
+#[derive(Deserialize)]
+struct DistrictRow {
+    code: String,
+    name: String,
+}
+
+const BEIJING_TAXONOMY: &str = include_str!("../data/beijing/taxonomy.toml");
+const BEIJING_ROUTING: &str = include_str!("../data/beijing/routing.toml");
+const BEIJING_DISTRICTS_GEOJSON: &str = include_str!("../data/beijing/districts.geojson");
+const BEIJING_DISTRICTS: &str = include_str!("../data/beijing/districts.csv");
+const BEIJING_STREETS: &str = include_str!("../data/beijing/streets.csv");
+const BEIJING_COMMUNITIES: &str = include_str!("../data/beijing/communities.csv");
+
+impl RouterConfig {
+    /// The embedded Beijing configuration: the real 16 district polygons,
+    /// 349 streets and 7,535 communities, the default taxonomy, agencies and
+    /// rules.
+    ///
+    /// # Panics
+    ///
+    /// Never in a released crate: the embedded files are parsed by the
+    /// crate's own tests, so a broken one cannot ship.
+    pub fn beijing() -> RouterConfig {
+        RouterConfig::try_beijing().expect("embedded Beijing data is valid (tested)")
+    }
+
+    fn try_beijing() -> Result<RouterConfig, BuildError> {
+        Ok(RouterConfig {
+            taxonomy: TaxonomyConfig::from_toml(BEIJING_TAXONOMY, "embedded taxonomy.toml")?,
+            routing: RoutingConfig::from_toml(BEIJING_ROUTING, "embedded routing.toml")?,
+            jurisdictions: JurisdictionsConfig::try_beijing()?,
+        })
+    }
+}
+
+impl TaxonomyConfig {
+    /// Parses the TOML form (see `data/beijing/taxonomy.toml`).
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse) naming
+    /// `source_name` and the line.
+    pub fn from_toml(text: &str, source_name: &str) -> Result<Self, BuildError> {
+        toml::from_str(text).map_err(|e| BuildError::parse(source_name, e))
+    }
+}
+
+impl RoutingConfig {
+    /// Parses the TOML form (see `data/beijing/routing.toml`).
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse) naming
+    /// `source_name` and the line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::RoutingConfig;
+    ///
+    /// let err = RoutingConfig::from_toml("handler = 3", "bad.toml").unwrap_err();
+    /// assert!(err.to_string().starts_with("cannot parse bad.toml"));
+    /// ```
+    pub fn from_toml(text: &str, source_name: &str) -> Result<Self, BuildError> {
+        toml::from_str(text).map_err(|e| BuildError::parse(source_name, e))
+    }
+}
+
+impl JurisdictionsConfig {
+    /// The embedded Beijing jurisdictions (see `data/beijing/SOURCES.md`).
+    pub fn beijing() -> JurisdictionsConfig {
+        JurisdictionsConfig::try_beijing().expect("embedded Beijing data is valid (tested)")
+    }
+
+    fn try_beijing() -> Result<JurisdictionsConfig, BuildError> {
+        let mut j =
+            JurisdictionsConfig::from_csv(BEIJING_DISTRICTS, BEIJING_STREETS, BEIJING_COMMUNITIES)?;
+        j.attach_polygons(
+            BEIJING_DISTRICTS_GEOJSON,
+            "embedded districts.geojson",
+            "code",
+        )?;
+        Ok(j)
+    }
+
+    /// Reads districts (`code,name`), streets (`code,name,district_code`) and
+    /// communities (`code,name,street_code`) from CSV text with a header row.
+    ///
+    /// # Errors
+    ///
+    /// A [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse) naming the
+    /// file and record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::JurisdictionsConfig;
+    ///
+    /// let j = JurisdictionsConfig::from_csv(
+    ///     "code,name\n110105,朝阳区\n",
+    ///     "code,name,district_code\n110105003,呼家楼街道,110105\n",
+    ///     "code,name,street_code\n110105003001,东大桥社区居委会,110105003\n",
+    /// ).unwrap();
+    /// assert_eq!(j.streets[0].district, "110105");
+    /// assert!(JurisdictionsConfig::from_csv("code\n1\n", "", "").is_err());
+    /// ```
+    pub fn from_csv(
+        districts: &str,
+        streets: &str,
+        communities: &str,
+    ) -> Result<JurisdictionsConfig, BuildError> {
+        let districts: Vec<DistrictRow> = read_csv(districts, "districts csv")?;
+        Ok(JurisdictionsConfig {
+            districts: districts
+                .into_iter()
+                .map(|d| DistrictConfig {
+                    code: d.code,
+                    name: d.name,
+                    region: None,
+                })
+                .collect(),
+            streets: read_csv(streets, "streets csv")?,
+            communities: read_csv(communities, "communities csv")?,
+        })
+    }
+
+    /// Attaches polygons from a GeoJSON FeatureCollection to the districts
+    /// whose code is in the feature property `code_property`.
+    ///
+    /// # Errors
+    ///
+    /// A parse error, an invalid polygon, or a feature whose code is not one
+    /// of the districts (named in the error).
+    pub fn attach_polygons(
+        &mut self,
+        geojson: &str,
+        source_name: &str,
+        code_property: &str,
+    ) -> Result<(), BuildError> {
+        let set =
+            parse_feature_collection(geojson, source_name, code_property, "name", Untidy::Reject)?;
+        for feature in set.features {
+            let district = self
+                .districts
+                .iter_mut()
+                .find(|d| d.code == feature.code)
+                .ok_or_else(|| {
+                    BuildError::from(crate::BuildErrorKind::UnknownJurisdiction {
+                        context: format!("{source_name} feature '{}'", feature.name),
+                        code: feature.code.clone(),
+                    })
+                })?;
+            district.region = Some(feature.region);
+        }
+        Ok(())
+    }
+}
+
+fn read_csv<T: serde::de::DeserializeOwned>(text: &str, name: &str) -> Result<Vec<T>, BuildError> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .map(|row| row.map_err(|e| BuildError::parse(name, e)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_beijing_config_parses() {
+        let config = RouterConfig::try_beijing().unwrap();
+        assert_eq!(config.taxonomy.categories.len(), 28);
+        assert!(config
+            .jurisdictions
+            .districts
+            .iter()
+            .all(|d| d.region.is_some()));
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_the_file_name() {
+        let err =
+            TaxonomyConfig::from_toml("[[category]]\ncode='a'\nname='b'\nkeyword={}", "t.toml")
+                .unwrap_err();
+        assert!(err.to_string().contains("t.toml"), "{err}");
+    }
+}

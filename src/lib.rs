@@ -1,0 +1,125 @@
+//! hotline-router routes citizen-hotline tickets the way Beijing's 12345
+//! hotline (接诉即办) does: it reads what a caller said, finds where it
+//! happened and who must handle it, and explains why.
+//!
+//! # Overview
+//!
+//! The modules follow the pipeline a ticket takes:
+//!
+//! * [`ticket`] — a [`Ticket`]: the caller's words, coordinates in WGS-84,
+//!   GCJ-02 or BD-09, an address, the channel and the time.
+//! * [`classify`] — a [`Classifier`] compiles the whole taxonomy into one
+//!   keyword automaton: a primary category, secondary ones, urgency, and the
+//!   [`Language`] with the service it needs (native, seat or interpreter).
+//! * [`locate`] — a [`Locator`] finds the district by exact point-in-polygon
+//!   over a prebuilt grid index ([`PolygonIndex`]) and the street and
+//!   community from a gazetteer of names; clues vote, ties are never guessed.
+//! * [`rules`] — a [`RuleSet`] compiles category × jurisdiction → agency,
+//!   co-handlers, priority and SLA into a dense table, checked at build.
+//! * [`router`] — a [`Router`] ties them together: `route(&ticket)` returns
+//!   a [`Decision`] that can explain itself.
+//!
+//! Everything is built once from plain data ([`RouterConfig`]) and then
+//! immutable: configuration errors are [`BuildError`]s at build time, and
+//! routing a ticket either succeeds or returns a [`TicketError`].
+//!
+//! # Example: route a ticket with the embedded Beijing data
+//!
+//! ```
+//! use hotline_router::{Crs, Router, Ticket};
+//!
+//! let router = Router::beijing();
+//! let ticket = Ticket::new("2024-000123", "楼下饭店油烟太大，窗户都不敢开")
+//!     .with_address("海淀区学院路街道");
+//! let decision = router.route(&ticket)?;
+//! assert_eq!(decision.category().code(), "env.pollution");
+//! assert_eq!(decision.agency_code(), "district:110108:ecology");
+//! # Ok::<(), hotline_router::TicketError>(())
+//! ```
+//!
+//! # Example: ambiguous names are not guessed
+//!
+//! 太平庄 is a community name in five districts, twice in 昌平区. With the
+//! district named, the ticket goes to 昌平区 — but not to a street.
+//!
+//! ```
+//! use hotline_router::{Router, Ticket};
+//!
+//! let router = Router::beijing();
+//! let t = Ticket::new("T1", "小区里垃圾没人清理").with_address("昌平区太平庄");
+//! let d = router.route(&t).unwrap();
+//! assert_eq!(d.district_code(), Some("110114"));
+//! assert_eq!(d.street_code(), None);
+//! assert_eq!(d.agency_code(), "district:110114:gov");
+//! assert!(d.explain().iter().any(|r| r.contains("not guessed")));
+//! ```
+//!
+//! # Example: change a rule and compare
+//!
+//! ```
+//! use hotline_router::{Router, RouterConfig, RuleConfig, Ticket};
+//!
+//! let mut config = RouterConfig::beijing();
+//! config.routing.rules.push(RuleConfig {
+//!     categories: vec!["env.noise".into()],
+//!     district: Some("110105".into()),
+//!     agency: Some("district:ecology".into()),
+//!     note: Some("pilot: noise in 朝阳区 to the ecology bureau".into()),
+//!     ..RuleConfig::default()
+//! });
+//! let pilot = Router::from_config(config)?;
+//! let t = Ticket::new("T2", "楼上装修噪音太大").with_address("朝阳区呼家楼街道");
+//! assert_eq!(Router::beijing().route(&t).unwrap().agency_code(), "street:110105003");
+//! assert_eq!(pilot.route(&t).unwrap().agency_code(), "district:110105:ecology");
+//! # Ok::<(), hotline_router::BuildError>(())
+//! ```
+//!
+//! # Caveats
+//!
+//! * The embedded district polygons are simplified (boundaries right to a few
+//!   hundred metres); there are no street polygons, so coordinates alone give
+//!   a district, and streets come from names.
+//! * Keyword classification is only as good as the taxonomy; the default one
+//!   is tested against a labelled set of tickets in `tests/`.
+
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+
+pub mod classify;
+pub mod config;
+pub mod error;
+pub mod locate;
+pub mod router;
+pub mod rules;
+pub mod ticket;
+
+pub use classify::language::{Language, LanguageService};
+pub use classify::{Category, CategoryId, Classification, Classifier, KeywordId};
+pub use config::{
+    CategoryConfig, CommunityConfig, DistrictConfig, HandlerConfig, JurisdictionsConfig,
+    RouterConfig, RoutingConfig, RuleConfig, Sla, StreetConfig, TaxonomyConfig, UrgencyConfig,
+};
+pub use error::{BuildError, BuildErrorKind, TicketError};
+pub use locate::jurisdictions::{
+    Community, CommunityId, District, DistrictId, Jurisdictions, Street, StreetId,
+};
+pub use locate::polygon_index::PolygonIndex;
+pub use locate::{LocatedBy, Location, LocationNote, Locator};
+pub use router::{Decision, DecisionRecord, Router, RouterBuilder};
+pub use rules::{Agency, AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
+pub use ticket::{Channel, Coordinates, Crs, Ticket};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn shared_types_are_send_and_sync() {
+        assert_send_sync::<Router>();
+        assert_send_sync::<Decision<'static>>();
+        assert_send_sync::<BuildError>();
+        assert_send_sync::<TicketError>();
+        assert_send_sync::<Ticket>();
+    }
+}

@@ -1,0 +1,594 @@
+//! The router: one ticket in, one explained decision out (派).
+
+use std::sync::Arc;
+
+use jiff::{tz::TimeZone, SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::classify::language::{Language, LanguageService};
+use crate::classify::{Category, CategoryId, Classification, Classifier};
+use crate::config::RouterConfig;
+use crate::error::{BuildError, TicketError};
+use crate::locate::jurisdictions::{DistrictId, Jurisdictions};
+use crate::locate::{LocatedBy, Location, LocationNote, Locator};
+use crate::rules::{AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
+use crate::ticket::Ticket;
+
+/// Builds a [`Router`] with non-default options.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Router, RouterConfig, Ticket, TicketError};
+///
+/// let router = Router::builder().max_text_bytes(16).build(RouterConfig::beijing()).unwrap();
+/// let long = Ticket::new("T1", "暖气片不热暖气片不热");
+/// assert!(matches!(router.route(&long), Err(TicketError::TooLong { .. })));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RouterBuilder {
+    max_text_bytes: usize,
+}
+
+impl Default for RouterBuilder {
+    fn default() -> Self {
+        RouterBuilder {
+            max_text_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl RouterBuilder {
+    /// The longest ticket text (plus address) accepted, in bytes; 64 KiB by
+    /// default. Longer tickets are rejected with [`TicketError::TooLong`]
+    /// rather than scanned.
+    pub fn max_text_bytes(&mut self, limit: usize) -> &mut Self {
+        self.max_text_bytes = limit;
+        self
+    }
+
+    /// Validates and compiles a configuration.
+    ///
+    /// # Errors
+    ///
+    /// Any configuration problem, as a [`BuildError`] naming the item.
+    pub fn build(&self, config: RouterConfig) -> Result<Router, BuildError> {
+        let classifier = Classifier::new(&config.taxonomy, &config.routing.fallback_category)?;
+        let jurisdictions = Jurisdictions::new(&config.jurisdictions)?;
+        let regions: Vec<_> = config
+            .jurisdictions
+            .districts
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.region.map(|r| (DistrictId(i as u32), r)))
+            .collect();
+        let locator = Locator::new(&jurisdictions, &regions)?;
+        let rules = RuleSet::new(&config.routing, &classifier, &jurisdictions)?;
+        let offset = jiff::tz::Offset::from_hours(config.routing.utc_offset_hours)
+            .map_err(|e| BuildError::parse("routing utc_offset_hours", e))?;
+        Ok(Router {
+            inner: Arc::new(Inner {
+                classifier,
+                jurisdictions,
+                locator,
+                rules,
+                time_zone: TimeZone::fixed(offset),
+                max_text_bytes: self.max_text_bytes,
+            }),
+        })
+    }
+}
+
+/// Routes tickets: classify → locate → apply rules → decide.
+///
+/// A router is immutable once built. Routing takes `&self`, allocates
+/// nothing for ordinary tickets, and never panics on bad input: a ticket is
+/// either routed or handed back with a [`TicketError`].
+///
+/// # Cloning
+///
+/// Cheap: everything is behind one `Arc`. No lock is needed: clone it into
+/// every thread. To change rules, build a new router and swap it in.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Crs, Priority, Router, Ticket};
+///
+/// let router = Router::beijing();
+/// let ticket = Ticket::new("T1", "朝阳区呼家楼街道东大桥社区暖气片不热，屋里才15度")
+///     .with_coordinates(116.4605, 39.9230, Crs::Gcj02);
+/// let decision = router.route(&ticket).unwrap();
+/// assert_eq!(decision.category().code(), "heating");
+/// assert_eq!(decision.street_code(), Some("110105003"));
+/// assert_eq!(decision.agency_code(), "district:110105:city_mgmt");
+/// assert_eq!(decision.priority(), Priority::Normal);
+/// for reason in decision.explain() {
+///     println!("{reason}");
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    classifier: Classifier,
+    jurisdictions: Jurisdictions,
+    locator: Locator,
+    rules: RuleSet,
+    time_zone: TimeZone,
+    max_text_bytes: usize,
+}
+
+impl Router {
+    /// The default router over the embedded Beijing data.
+    ///
+    /// Builds in a few milliseconds; build it once and clone it.
+    ///
+    /// # Panics
+    ///
+    /// Never in a released crate: the embedded configuration is built by the
+    /// crate's own tests.
+    pub fn beijing() -> Router {
+        Router::from_config(RouterConfig::beijing())
+            .expect("embedded Beijing config builds (tested)")
+    }
+
+    /// Builds a router with default options.
+    ///
+    /// # Errors
+    ///
+    /// Any configuration problem, as a [`BuildError`] naming the item.
+    pub fn from_config(config: RouterConfig) -> Result<Router, BuildError> {
+        RouterBuilder::default().build(config)
+    }
+
+    /// A builder for non-default options.
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder::default()
+    }
+
+    /// Routes one ticket.
+    ///
+    /// # Errors
+    ///
+    /// A [`TicketError`] when the ticket has an empty id, no text and no
+    /// address, invalid coordinates, or more text than the limit.
+    pub fn route(&self, ticket: &Ticket) -> Result<Decision<'_>, TicketError> {
+        let inner = &*self.inner;
+        if ticket.id.trim().is_empty() {
+            return Err(TicketError::EmptyId);
+        }
+        let address = ticket.address.as_deref().unwrap_or("");
+        if ticket.text.trim().is_empty() && address.trim().is_empty() {
+            return Err(TicketError::Empty);
+        }
+        let len = ticket.text.len() + address.len();
+        if len > inner.max_text_bytes {
+            return Err(TicketError::TooLong {
+                len,
+                limit: inner.max_text_bytes,
+            });
+        }
+        if let Some(c) = ticket.coordinates.filter(|c| !c.is_valid()) {
+            return Err(TicketError::InvalidCoordinates {
+                lon: c.lon,
+                lat: c.lat,
+            });
+        }
+
+        let classification = inner.classifier.classify(&ticket.text);
+        let location = inner.locator.locate(ticket);
+        let category = classification.primary();
+        let assignment = inner
+            .rules
+            .assignment(category, location.district(), location.street());
+        let priority = if classification.is_urgent() || assignment.forces_urgent() {
+            Priority::Urgent
+        } else {
+            Priority::Normal
+        };
+        let sla = assignment.sla();
+        let hours = match priority {
+            Priority::Urgent => sla.urgent_hours,
+            Priority::Normal => sla.normal_hours,
+        };
+        let deadline = ticket
+            .received_at
+            .checked_add(SignedDuration::from_hours(i64::from(hours)))
+            .unwrap_or(Timestamp::MAX);
+        let language = Language::detect(if ticket.text.trim().is_empty() {
+            address
+        } else {
+            &ticket.text
+        });
+        Ok(Decision {
+            router: self,
+            classification,
+            location,
+            assignment,
+            priority,
+            deadline,
+            language,
+            converted_from: ticket.coordinates.map(|c| c.crs),
+        })
+    }
+
+    /// The classifier.
+    pub fn classifier(&self) -> &Classifier {
+        &self.inner.classifier
+    }
+
+    /// The locator.
+    pub fn locator(&self) -> &Locator {
+        &self.inner.locator
+    }
+
+    /// The compiled rules and agencies.
+    pub fn rules(&self) -> &RuleSet {
+        &self.inner.rules
+    }
+
+    /// The jurisdiction tables.
+    pub fn jurisdictions(&self) -> &Jurisdictions {
+        &self.inner.jurisdictions
+    }
+
+    /// The category with this id.
+    ///
+    /// # Panics
+    ///
+    /// If the id is not from this router.
+    pub fn category(&self, id: CategoryId) -> &Category {
+        self.inner.classifier.category(id)
+    }
+
+    /// The id of the category with this code.
+    pub fn category_id(&self, code: &str) -> Option<CategoryId> {
+        self.inner.classifier.category_id(code)
+    }
+
+    /// Every category, in taxonomy order.
+    pub fn categories(&self) -> impl ExactSizeIterator<Item = (CategoryId, &Category)> {
+        self.inner.classifier.categories()
+    }
+
+    /// The time zone deadlines are written in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.inner.time_zone
+    }
+}
+
+/// One routing decision, with everything that explains it.
+///
+/// A decision borrows its router (names and codes are not copied); turn it
+/// into an owned, serializable [`DecisionRecord`] with
+/// [`Decision::to_record`].
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{LanguageService, LocatedBy, Router, Ticket};
+///
+/// let router = Router::beijing();
+/// let d = router.route(&Ticket::new("T9", "I lost my passport at the airport, who can help?")).unwrap();
+/// assert_eq!(d.category().code(), "travel.lost_property");
+/// assert_eq!(d.agency_code(), "city:airport");
+/// assert_eq!(d.located_by(), LocatedBy::None);
+/// assert_eq!(d.language().code(), "en");
+/// assert_eq!(d.language().service(), LanguageService::Seat);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Decision<'r> {
+    router: &'r Router,
+    classification: Classification,
+    location: Location,
+    assignment: &'r Assignment,
+    priority: Priority,
+    deadline: Timestamp,
+    language: Language,
+    converted_from: Option<crate::Crs>,
+}
+
+impl<'r> Decision<'r> {
+    /// The primary category.
+    pub fn category(&self) -> &'r Category {
+        self.router.category(self.classification.primary())
+    }
+
+    /// The classification: primary, secondary categories, matched keywords.
+    pub fn classification(&self) -> &Classification {
+        &self.classification
+    }
+
+    /// Where the ticket is, as far as is certain.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The district's code, if known.
+    pub fn district_code(&self) -> Option<&'r str> {
+        let j = self.router.jurisdictions();
+        self.location.district().map(|d| j.district(d).code())
+    }
+
+    /// The street's code, if known.
+    pub fn street_code(&self) -> Option<&'r str> {
+        let j = self.router.jurisdictions();
+        self.location.street().map(|s| j.street(s).code())
+    }
+
+    /// The community's code, if known.
+    pub fn community_code(&self) -> Option<&'r str> {
+        let j = self.router.jurisdictions();
+        self.location.community().map(|c| j.community(c).code())
+    }
+
+    /// Which clue located the ticket.
+    pub fn located_by(&self) -> LocatedBy {
+        self.location.located_by()
+    }
+
+    /// The lead agency.
+    pub fn agency(&self) -> AgencyId {
+        self.assignment.agency()
+    }
+
+    /// The lead agency's code.
+    pub fn agency_code(&self) -> &'r str {
+        self.router.rules().agency(self.assignment.agency()).code()
+    }
+
+    /// The co-handlers.
+    pub fn co_agencies(&self) -> &'r [AgencyId] {
+        self.router.rules().co_agencies(self.assignment)
+    }
+
+    /// The compiled rule cell that decided the agency.
+    pub fn assignment(&self) -> &'r Assignment {
+        self.assignment
+    }
+
+    /// Urgent or normal.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// When the ticket must be handled by.
+    pub fn deadline(&self) -> Timestamp {
+        self.deadline
+    }
+
+    /// The deadline as RFC 3339 in the router's local time
+    /// (`2024-11-22T08:30:00+08:00`).
+    pub fn deadline_local(&self) -> String {
+        self.deadline
+            .to_zoned(self.router.time_zone().clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    }
+
+    /// The ticket's language.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// Short human-readable reasons, in pipeline order: category, urgency,
+    /// location, rule, fallback, deadline, language.
+    pub fn explain(&self) -> Vec<String> {
+        let r = self.router;
+        let c = &self.classification;
+        let classifier = r.classifier();
+        let j = r.jurisdictions();
+        let dname = |d: DistrictId| format!("{} {}", j.district(d).name(), j.district(d).code());
+        let mut out = Vec::new();
+        let primary = c.primary();
+        if c.score() > 0 {
+            let words: Vec<String> = c
+                .matched()
+                .iter()
+                .filter_map(|k| {
+                    let w = classifier.weight(*k, primary);
+                    (w != 0).then(|| format!("{} {w:+}", classifier.keyword(*k)))
+                })
+                .collect();
+            out.push(format!(
+                "category {} (score {}): {}",
+                self.category().code(),
+                c.score(),
+                words.join(", ")
+            ));
+        } else {
+            out.push(format!(
+                "no category keyword matched: {}",
+                self.category().code()
+            ));
+        }
+        if !c.secondary().is_empty() {
+            let codes: Vec<&str> = c
+                .secondary()
+                .iter()
+                .map(|s| r.category(*s).code())
+                .collect();
+            out.push(format!("also: {}", codes.join(", ")));
+        }
+        if let Some(k) = c.urgent_by() {
+            out.push(format!("urgent: '{}'", classifier.keyword(k)));
+        } else if self.assignment.forces_urgent() {
+            out.push("urgent: the rule raises every ticket to urgent".into());
+        }
+        let locator = r.locator();
+        for note in self.location.notes() {
+            out.push(match *note {
+                LocationNote::PointIn { district } => match self.converted_from {
+                    Some(crs) if crs != crate::Crs::Wgs84 => {
+                        format!("coordinates ({crs:?} → WGS-84) fall in {}", dname(district))
+                    }
+                    _ => format!("coordinates fall in {}", dname(district)),
+                },
+                LocationNote::PointOutside => "coordinates fall outside every district".into(),
+                LocationNote::FromText => "no address: place names read from the text".into(),
+                LocationNote::Name { name, places } if places == 1 => {
+                    format!("place name '{}'", locator.name_text(name))
+                }
+                LocationNote::Name { name, places } => format!(
+                    "place name '{}' stands for {places} places",
+                    locator.name_text(name)
+                ),
+                LocationNote::AmbiguousDistrict { candidates } => format!(
+                    "clues tie between {candidates} districts: district left unknown, not guessed"
+                ),
+                LocationNote::AmbiguousStreet { candidates } => format!(
+                    "clues tie between {candidates} streets: street left unknown, not guessed"
+                ),
+                LocationNote::NameConflict { name } => format!(
+                    "conflict: '{}' is not in the district the other clues agree on",
+                    locator.name_text(name)
+                ),
+                LocationNote::PointConflict { district } => format!(
+                    "conflict: coordinates fall in {}, the address outvotes them",
+                    dname(district)
+                ),
+            });
+        }
+        match (self.location.district(), self.location.street()) {
+            (_, Some(s)) => out.push(format!(
+                "located by {}: {} {}",
+                self.located_by().as_str(),
+                j.street(s).name(),
+                j.street(s).code()
+            )),
+            (Some(d), None) => out.push(format!(
+                "located by {}: {}",
+                self.located_by().as_str(),
+                dname(d)
+            )),
+            (None, None) => out.push("location unknown".into()),
+        }
+        let agency = r.rules().agency(self.assignment.agency());
+        match self.assignment.source() {
+            RuleSource::Handler => out.push(format!(
+                "{} → {} {} (category handler)",
+                self.category().code(),
+                agency.code(),
+                agency.name()
+            )),
+            RuleSource::Rule(i) => out.push(format!(
+                "{} → {} {} (rule {i}{})",
+                self.category().code(),
+                agency.code(),
+                agency.name(),
+                r.rules()
+                    .rule_note(i)
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
+            )),
+        }
+        match self.assignment.fallback() {
+            Some(Fallback::StreetUnknown) => {
+                out.push("street unknown: sent to the district's 12345 office".into())
+            }
+            Some(Fallback::DistrictUnknown) => {
+                out.push("district unknown: sent to human triage".into())
+            }
+            None => {}
+        }
+        let sla = self.assignment.sla();
+        out.push(match self.priority {
+            Priority::Urgent => format!("deadline: {} h (urgent SLA)", sla.urgent_hours),
+            Priority::Normal => format!("deadline: {} h (normal SLA)", sla.normal_hours),
+        });
+        if self.language.service() != LanguageService::Native {
+            out.push(format!(
+                "language {}: {}",
+                self.language.code(),
+                match self.language.service() {
+                    LanguageService::Seat => "foreign-language seat",
+                    _ => "interpreter three-way call",
+                }
+            ));
+        }
+        out
+    }
+
+    /// The owned, serializable form: the `examples/route` output line.
+    pub fn to_record(&self, id: &str) -> DecisionRecord {
+        let rules = self.router.rules();
+        let mut categories = vec![self.category().code().to_string()];
+        categories.extend(
+            self.classification
+                .secondary()
+                .iter()
+                .map(|c| self.router.category(*c).code().to_string()),
+        );
+        DecisionRecord {
+            id: id.to_string(),
+            category: self.category().code().to_string(),
+            categories,
+            district: self.district_code().map(str::to_string),
+            street: self.street_code().map(str::to_string),
+            community: self.community_code().map(str::to_string),
+            located_by: self.located_by(),
+            agency: self.agency_code().to_string(),
+            co_agencies: self
+                .co_agencies()
+                .iter()
+                .map(|a| rules.agency(*a).code().to_string())
+                .collect(),
+            priority: self.priority,
+            deadline: self.deadline_local(),
+            language: self.language.code().to_string(),
+            language_service: self.language.service(),
+            explain: self.explain(),
+        }
+    }
+}
+
+/// A decision as owned data: the line `examples/route` writes.
+///
+/// Field names and values are a public contract (see the README).
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Router, Ticket};
+///
+/// let router = Router::beijing();
+/// let ticket = Ticket::new("T3", "小区电梯坏了一个星期没人修").with_address("海淀区学院路街道");
+/// let record = router.route(&ticket).unwrap().to_record(&ticket.id);
+/// let line = serde_json::to_string(&record).unwrap();
+/// assert!(line.starts_with(r#"{"id":"T3","category":"housing.elevator""#));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecisionRecord {
+    /// The ticket id.
+    pub id: String,
+    /// The primary category code.
+    pub category: String,
+    /// The primary category followed by the secondary ones.
+    pub categories: Vec<String>,
+    /// The district code, if known.
+    pub district: Option<String>,
+    /// The street code, if known.
+    pub street: Option<String>,
+    /// The community code, if known (an extension of the first contract).
+    pub community: Option<String>,
+    /// Which clue located the ticket.
+    pub located_by: LocatedBy,
+    /// The lead agency's code.
+    pub agency: String,
+    /// The co-handlers' codes.
+    pub co_agencies: Vec<String>,
+    /// "urgent" or "normal".
+    pub priority: Priority,
+    /// RFC 3339 in local (China) time.
+    pub deadline: String,
+    /// ISO 639-1 code.
+    pub language: String,
+    /// "native", "seat" or "interpreter".
+    pub language_service: LanguageService,
+    /// Short human-readable reasons.
+    pub explain: Vec<String>,
+}

@@ -1,0 +1,269 @@
+//! The ticket: what a caller reported, as received (接).
+//!
+//! A [`Ticket`] carries the caller's words, optionally coordinates (in
+//! whichever coordinate system the device sent) and an address in words, the
+//! channel it came in on and when it was received. Its serde form is the flat
+//! JSON object of the `examples/route` contract:
+//!
+//! ```json
+//! {"id": "T1", "text": "暖气片不热", "address": "朝阳区呼家楼街道", "lon": 116.46, "lat": 39.92,
+//!  "crs": "gcj02", "channel": "app", "received_at": "2024-11-20T08:30:00+08:00"}
+//! ```
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use crate::locate::crs::Crs;
+
+/// A point as the caller's device reported it, with its coordinate system.
+///
+/// Mobile apps in China send GCJ-02 (most map SDKs) or BD-09 (Baidu); GPS
+/// devices send WGS-84. The router converts to WGS-84 before any lookup.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Coordinates, Crs};
+///
+/// let p = Coordinates::new(116.4074, 39.9042, Crs::Gcj02);
+/// let (lon, lat) = p.to_wgs84();
+/// assert!((lon - 116.4074).abs() < 0.01 && (lat - 39.9042).abs() < 0.01);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    /// Longitude in degrees.
+    pub lon: f64,
+    /// Latitude in degrees.
+    pub lat: f64,
+    /// The coordinate system `lon` and `lat` are given in.
+    pub crs: Crs,
+}
+
+impl Coordinates {
+    /// Coordinates in the given system.
+    pub fn new(lon: f64, lat: f64, crs: Crs) -> Self {
+        Coordinates { lon, lat, crs }
+    }
+
+    /// Whether both values are finite and in range (longitude −180..=180,
+    /// latitude −90..=90).
+    pub fn is_valid(&self) -> bool {
+        self.lon.is_finite()
+            && self.lat.is_finite()
+            && (-180.0..=180.0).contains(&self.lon)
+            && (-90.0..=90.0).contains(&self.lat)
+    }
+
+    /// The same point in WGS-84 (an approximation within a metre for
+    /// GCJ-02 and BD-09, whose published inverses are iterative).
+    pub fn to_wgs84(&self) -> (f64, f64) {
+        self.crs.to_wgs84(self.lon, self.lat)
+    }
+}
+
+/// The channel a ticket came in on.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Channel;
+///
+/// let c: Channel = serde_json::from_str("\"qr\"").unwrap();
+/// assert_eq!(c, Channel::Qr);
+/// assert_eq!(c.as_str(), "qr");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// A phone call to 12345 (the default).
+    #[default]
+    Phone,
+    /// The mobile app.
+    App,
+    /// The web portal.
+    Web,
+    /// A per-building QR code (一楼一码).
+    Qr,
+    /// The enterprise line.
+    Enterprise,
+}
+
+impl Channel {
+    /// The channel's wire name: "phone", "app", "web", "qr" or "enterprise".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::App => "app",
+            Channel::Web => "web",
+            Channel::Qr => "qr",
+            Channel::Enterprise => "enterprise",
+        }
+    }
+}
+
+/// One citizen ticket (诉求) as received.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{Channel, Crs, Ticket};
+///
+/// let ticket = Ticket::new("2024-000001", "楼上装修噪音太大，晚上十点还在砸墙")
+///     .with_address("朝阳区呼家楼街道东大桥社区")
+///     .with_coordinates(116.4510, 39.9230, Crs::Gcj02)
+///     .with_channel(Channel::App)
+///     .with_received_at("2024-11-20T22:05:00+08:00".parse().unwrap());
+/// assert_eq!(ticket.channel, Channel::App);
+///
+/// // The serde form is the flat JSON object of the examples/route contract.
+/// let json = serde_json::to_string(&ticket).unwrap();
+/// let back: Ticket = serde_json::from_str(&json).unwrap();
+/// assert_eq!(back, ticket);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TicketWire", into = "TicketWire")]
+pub struct Ticket {
+    /// The caller-side identifier; must not be empty.
+    pub id: String,
+    /// The caller's words.
+    pub text: String,
+    /// The address in words, if the caller or the channel gave one.
+    pub address: Option<String>,
+    /// Where the device says the caller is.
+    pub coordinates: Option<Coordinates>,
+    /// The channel the ticket came in on.
+    pub channel: Channel,
+    /// When the ticket was received; deadlines run from here.
+    pub received_at: Timestamp,
+}
+
+impl Ticket {
+    /// A phone ticket with only an id and text, received now.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Ticket {
+            id: id.into(),
+            text: text.into(),
+            address: None,
+            coordinates: None,
+            channel: Channel::Phone,
+            received_at: Timestamp::now(),
+        }
+    }
+
+    /// Sets the address in words.
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// Sets the coordinates.
+    pub fn with_coordinates(mut self, lon: f64, lat: f64, crs: Crs) -> Self {
+        self.coordinates = Some(Coordinates::new(lon, lat, crs));
+        self
+    }
+
+    /// Sets the channel.
+    pub fn with_channel(mut self, channel: Channel) -> Self {
+        self.channel = channel;
+        self
+    }
+
+    /// Sets the time the ticket was received.
+    pub fn with_received_at(mut self, at: Timestamp) -> Self {
+        self.received_at = at;
+        self
+    }
+}
+
+/// The flat wire form shared by serde and the JSON Lines contract.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TicketWire {
+    id: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lon: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    crs: Option<Crs>,
+    #[serde(default)]
+    channel: Channel,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    received_at: Option<Timestamp>,
+}
+
+impl TryFrom<TicketWire> for Ticket {
+    type Error = String;
+
+    fn try_from(w: TicketWire) -> Result<Self, String> {
+        let coordinates = match (w.lon, w.lat) {
+            (Some(lon), Some(lat)) => Some(Coordinates::new(lon, lat, w.crs.unwrap_or_default())),
+            (None, None) if w.crs.is_none() => None,
+            (None, None) => return Err("crs given without lon and lat".into()),
+            _ => return Err("lon and lat must be given together".into()),
+        };
+        Ok(Ticket {
+            id: w.id,
+            text: w.text,
+            address: w.address,
+            coordinates,
+            channel: w.channel,
+            // A ticket without a time is taken as received when it is read:
+            // the hotline's clock is the only other clock there is.
+            received_at: w.received_at.unwrap_or_else(Timestamp::now),
+        })
+    }
+}
+
+impl From<Ticket> for TicketWire {
+    fn from(t: Ticket) -> Self {
+        TicketWire {
+            id: t.id,
+            text: t.text,
+            address: t.address,
+            lon: t.coordinates.map(|c| c.lon),
+            lat: t.coordinates.map(|c| c.lat),
+            crs: t.coordinates.map(|c| c.crs),
+            channel: t.channel,
+            received_at: Some(t.received_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_requires_lon_and_lat_together() {
+        let err = serde_json::from_str::<Ticket>(r#"{"id":"a","text":"x","lon":116.0}"#);
+        assert!(err.unwrap_err().to_string().contains("together"));
+        let err = serde_json::from_str::<Ticket>(r#"{"id":"a","text":"x","crs":"bd09"}"#);
+        assert!(err.unwrap_err().to_string().contains("crs given"));
+    }
+
+    #[test]
+    fn wire_form_defaults() {
+        let t: Ticket =
+            serde_json::from_str(r#"{"id":"a","text":"x","lon":116.0,"lat":40.0}"#).unwrap();
+        assert_eq!(t.channel, Channel::Phone);
+        assert_eq!(t.coordinates.unwrap().crs, Crs::Wgs84);
+    }
+
+    #[test]
+    fn wire_form_rejects_unknown_fields_and_channels() {
+        assert!(serde_json::from_str::<Ticket>(r#"{"id":"a","txt":"x"}"#).is_err());
+        assert!(serde_json::from_str::<Ticket>(r#"{"id":"a","channel":"fax"}"#).is_err());
+    }
+
+    #[test]
+    fn coordinates_validity() {
+        assert!(Coordinates::new(116.0, 40.0, Crs::Wgs84).is_valid());
+        assert!(!Coordinates::new(f64::INFINITY, 40.0, Crs::Wgs84).is_valid());
+        assert!(!Coordinates::new(116.0, 91.0, Crs::Wgs84).is_valid());
+    }
+}
