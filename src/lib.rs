@@ -87,6 +87,7 @@
 pub mod classify;
 pub mod config;
 pub mod error;
+pub mod jsonl;
 pub mod locate;
 pub mod router;
 pub mod rules;
@@ -123,3 +124,8 @@ mod tests {
         assert_send_sync::<Ticket>();
     }
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

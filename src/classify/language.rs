@@ -73,8 +73,9 @@ impl Language {
     ///
     /// Text with no letters at all (digits, punctuation, empty) is taken as
     /// Chinese: it is what the hotline's own seats handle. Latin-script text
-    /// the model cannot tell reliably (a few words) is taken as English, the
-    /// seat that serves most foreign callers and can hand over if wrong.
+    /// of fewer than four words, or plain ASCII the model can hardly tell, is
+    /// taken as English, the seat that serves most foreign callers and can
+    /// hand over if wrong.
     pub fn detect(text: &str) -> Language {
         let mut han = 0usize;
         let mut other_letters = false;
@@ -93,8 +94,23 @@ impl Language {
         if han > 0 || !other_letters {
             return Language::CHINESE;
         }
-        match whatlang::detect(text) {
-            Some(info) if info.is_reliable() || info.script() != whatlang::Script::Latin => {
+        // Letters only one common language writes settle what trigrams
+        // confuse on one sentence (Spanish and Portuguese above all).
+        for (marks, code) in [("¿¡ñÑ", "es"), ("ãõÃÕ", "pt"), ("ß", "de")] {
+            if text.chars().any(|c| marks.contains(c)) {
+                return Language(code);
+            }
+        }
+        // whatlang's own "reliable" flag rejects most one-sentence tickets, so
+        // its best guess is taken, with two exceptions: under four words, and
+        // a near-coin-flip guess on plain-ASCII text (other European languages
+        // almost always show a diacritic in a whole sentence) — both English.
+        let words = text.split_whitespace().count();
+        match detector().detect(text) {
+            Some(info) if info.script() != whatlang::Script::Latin => {
+                Language(iso639_1(info.lang()))
+            }
+            Some(info) if words >= 4 && (info.confidence() >= 0.1 || !text.is_ascii()) => {
                 Language(iso639_1(info.lang()))
             }
             _ => Language::ENGLISH,
@@ -116,6 +132,20 @@ impl Language {
             LanguageService::Interpreter
         }
     }
+}
+
+/// whatlang without the languages that, on one sentence, most often steal a
+/// seat language's text (Catalan for Spanish, Norwegian and Danish for
+/// German …) and that a Beijing hotline hardly hears. Their speakers still
+/// get a language: the nearest one, which for Catalan is the Spanish seat.
+fn detector() -> &'static whatlang::Detector {
+    static DETECTOR: std::sync::OnceLock<whatlang::Detector> = std::sync::OnceLock::new();
+    DETECTOR.get_or_init(|| {
+        use Lang::*;
+        whatlang::Detector::with_denylist(vec![
+            Epo, Lat, Cat, Nob, Dan, Afr, Sna, Zul, Aka, Tuk, Jav,
+        ])
+    })
 }
 
 /// ISO 639-1 for every language whatlang knows; the 639-3 code for those

@@ -21,6 +21,17 @@ pub(crate) enum Place {
     Community(CommunityId),
 }
 
+impl Place {
+    /// 0 for districts, 1 for streets, 2 for communities.
+    fn level(&self) -> u8 {
+        match self {
+            Place::District(_) => 0,
+            Place::Street(_) => 1,
+            Place::Community(_) => 2,
+        }
+    }
+}
+
 /// A name found in a text.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Token {
@@ -106,14 +117,17 @@ impl Gazetteer {
                 }
             }
         }
-        // Group the places of one spelling together.
-        variants.sort_by(|a, b| a.0.cmp(&b.0));
+        // Group the places of one spelling together, highest level first: a
+        // spelling that names a district or a street office is read as that,
+        // not as the villages that share its name (望京 is 望京街道, not 望京村).
+        variants.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.level().cmp(&b.1.level())));
         let mut names: Vec<Name> = Vec::new();
-        let mut places = Vec::with_capacity(variants.len());
+        let mut places: Vec<Place> = Vec::with_capacity(variants.len());
         for (text, place, short_bare) in variants {
             match names.last_mut() {
                 Some(last) if last.text == text => {
-                    if !places[last.places.0 as usize..].contains(&place) {
+                    let top = places[last.places.0 as usize].level();
+                    if place.level() == top && !places[last.places.0 as usize..].contains(&place) {
                         places.push(place);
                         last.places.1 = places.len() as u32;
                     }
@@ -233,6 +247,26 @@ mod tests {
     #[test]
     fn area_offices_answer_to_street() {
         assert_eq!(read("南磨房街道"), vec![("南磨房街道".into(), 1)]);
+    }
+
+    #[test]
+    fn a_street_name_is_read_as_the_street() {
+        // 呼家楼 is a street here; add a village of that name elsewhere and
+        // the bare spelling still means the street, the suffixed one the village.
+        let j = Jurisdictions::new(
+            &JurisdictionsConfig::from_csv(
+                "code,name\n1,朝阳区\n",
+                "code,name,district_code\n11,呼家楼街道,1\n12,南磨房地区,1\n",
+                "code,name,street_code\n121,呼家楼村委会,12\n",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let g = Gazetteer::new(&j).unwrap();
+        let t = g.tokens("呼家楼", true);
+        assert_eq!(g.places(&t[0]), &[Place::Street(StreetId(0))]);
+        let t = g.tokens("呼家楼村", true);
+        assert_eq!(g.places(&t[0]), &[Place::Community(CommunityId(0))]);
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! The JSON Lines contract of `examples/route`, as a library function.
+//!
+//! One ticket per input line in, exactly one line per input line out, in
+//! order: the decision, or an error line `{"id", "line", "error"}` for a line
+//! that cannot be parsed or routed. Nothing is skipped, and memory stays
+//! constant: lines stream through.
+
+use std::io::{self, BufRead, Write};
+
+use serde::Serialize;
+
+use crate::router::{DecisionRecord, Router};
+use crate::ticket::Ticket;
+
+/// The output line for an input line that could not be parsed or routed.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{jsonl, Router};
+///
+/// let router = Router::beijing();
+/// let err = jsonl::route_line(&router, br#"{"id":"x","text":"","lon":1}"#, 7).unwrap_err();
+/// assert_eq!((err.id.as_deref(), err.line), (Some("x"), 7));
+/// assert!(err.error.contains("lon and lat"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ErrorRecord {
+    /// The ticket id, when the line had one.
+    pub id: Option<String>,
+    /// The 1-based input line number.
+    pub line: u64,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// Counts from one run of [`route_lines`].
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{jsonl, Router};
+///
+/// let input = "{\"id\":\"a\",\"text\":\"挪车\"}\nnot json\n";
+/// let mut out = Vec::new();
+/// let summary = jsonl::route_lines(&Router::beijing(), input.as_bytes(), &mut out).unwrap();
+/// assert_eq!((summary.routed, summary.errors), (1, 1));
+/// assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Lines routed.
+    pub routed: u64,
+    /// Lines answered with an error line.
+    pub errors: u64,
+}
+
+/// Routes one input line (without its newline).
+///
+/// # Errors
+///
+/// An [`ErrorRecord`] when the line is not a valid ticket or the ticket
+/// cannot be routed.
+pub fn route_line(
+    router: &Router,
+    line: &[u8],
+    line_no: u64,
+) -> Result<DecisionRecord, ErrorRecord> {
+    let error = |id: Option<String>, error: String| ErrorRecord {
+        id,
+        line: line_no,
+        error,
+    };
+    let ticket: Ticket = serde_json::from_slice(line).map_err(|e| {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            error(None, "empty line: expected a JSON ticket".into())
+        } else {
+            error(id_of(line), format!("invalid ticket: {e}"))
+        }
+    })?;
+    match router.route(&ticket) {
+        Ok(decision) => Ok(decision.to_record(&ticket.id)),
+        Err(e) => Err(error(Some(ticket.id), e.to_string())),
+    }
+}
+
+/// Routes every line of `input` to `output`, one output line per input line.
+///
+/// # Errors
+///
+/// Only I/O errors; bad lines become error lines.
+pub fn route_lines<R: BufRead, W: Write>(
+    router: &Router,
+    input: R,
+    mut output: W,
+) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    for (n, line) in input.split(b'\n').enumerate() {
+        let mut bytes = line?;
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        match route_line(router, &bytes, n as u64 + 1) {
+            Ok(record) => {
+                summary.routed += 1;
+                serde_json::to_writer(&mut output, &record)?;
+            }
+            Err(record) => {
+                summary.errors += 1;
+                serde_json::to_writer(&mut output, &record)?;
+            }
+        }
+        output.write_all(b"\n")?;
+    }
+    output.flush()?;
+    Ok(summary)
+}
+
+/// The ticket id, if the line is a JSON object with a string id.
+fn id_of(bytes: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    value.get("id")?.as_str().map(str::to_string)
+}
