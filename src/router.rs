@@ -430,7 +430,7 @@ impl<'r> Decision<'r> {
                 },
                 LocationNote::PointOutside => "coordinates fall outside every district".into(),
                 LocationNote::FromText => "no address: place names read from the text".into(),
-                LocationNote::Name { name, places } if places == 1 => {
+                LocationNote::Name { name, places: 1 } => {
                     format!("place name '{}'", locator.name_text(name))
                 }
                 LocationNote::Name { name, places } => format!(
@@ -485,6 +485,11 @@ impl<'r> Decision<'r> {
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default()
             )),
+        }
+        let co = self.co_agencies();
+        if !co.is_empty() {
+            let codes: Vec<&str> = co.iter().map(|a| r.rules().agency(*a).code()).collect();
+            out.push(format!("co-handlers: {}", codes.join(", ")));
         }
         match self.assignment.fallback() {
             Some(Fallback::StreetUnknown) => {

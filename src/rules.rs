@@ -200,6 +200,9 @@ enum Spec {
     Fixed(AgencyId),
 }
 
+/// A rule's lead and co-handler specs; `None` keeps the category's.
+type ParsedRule = (Option<Spec>, Option<Vec<Spec>>);
+
 /// The compiled rule table and the agency list.
 ///
 /// # Examples
@@ -307,7 +310,7 @@ impl RuleSet {
         // Rules, indexed by (category, place).
         let mut district_rules: HashMap<(CategoryId, DistrictId), usize> = HashMap::new();
         let mut street_rules: HashMap<(CategoryId, StreetId), usize> = HashMap::new();
-        let mut parsed: Vec<(Option<Spec>, Option<Vec<Spec>>)> = Vec::new();
+        let mut parsed: Vec<ParsedRule> = Vec::new();
         for (i, rule) in routing.rules.iter().enumerate() {
             let context = format!("rule {i}");
             parsed.push(rs.parse_rule(rule, &context, &depts)?);
@@ -465,13 +468,12 @@ impl RuleSet {
         })
     }
 
-    #[allow(clippy::type_complexity)]
     fn parse_rule(
         &self,
         rule: &RuleConfig,
         context: &str,
         depts: &[&String],
-    ) -> Result<(Option<Spec>, Option<Vec<Spec>>), BuildError> {
+    ) -> Result<ParsedRule, BuildError> {
         let lead = rule
             .agency
             .as_deref()

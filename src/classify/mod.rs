@@ -238,7 +238,7 @@ impl Classifier {
             let mut urgent_patterns = Vec::new();
             for (word, &weight) in &c.keywords {
                 let k = table.slot(word, &c.code)?;
-                table.list[k].1.push((id, weight));
+                table.list[k].weights.push((id, weight));
             }
             for word in &c.urgent {
                 urgent_patterns.push(table.slot(word, &c.code)? as u32);
@@ -252,7 +252,7 @@ impl Classifier {
         }
         for word in &taxonomy.urgency.keywords {
             let k = table.slot(word, "[urgency]")?;
-            table.list[k].2 = true;
+            table.list[k].urgent_anywhere = true;
         }
         let fallback = *by_code
             .get(fallback)
@@ -263,7 +263,12 @@ impl Classifier {
 
         let mut weights = Vec::new();
         let mut patterns = Vec::with_capacity(table.list.len());
-        for (text, ws, urgent_anywhere) in table.list {
+        for KeywordEntry {
+            text,
+            weights: ws,
+            urgent_anywhere,
+        } in table.list
+        {
             let start = weights.len() as u32;
             weights.extend(ws);
             patterns.push(Pattern {
@@ -398,11 +403,18 @@ impl Classifier {
     }
 }
 
+/// One distinct keyword while a taxonomy compiles.
+struct KeywordEntry {
+    text: String,
+    weights: Vec<(CategoryId, i32)>,
+    urgent_anywhere: bool,
+}
+
 /// Distinct keywords while a taxonomy compiles: text → (category, weight)
 /// pairs, and whether it is a global urgency word.
 #[derive(Default)]
 struct KeywordTable {
-    list: Vec<(String, Vec<(CategoryId, i32)>, bool)>,
+    list: Vec<KeywordEntry>,
     index: HashMap<String, usize>,
 }
 
@@ -421,7 +433,11 @@ impl KeywordTable {
         if let Some(&k) = self.index.get(&key) {
             return Ok(k);
         }
-        self.list.push((key.clone(), Vec::new(), false));
+        self.list.push(KeywordEntry {
+            text: key.clone(),
+            weights: Vec::new(),
+            urgent_anywhere: false,
+        });
         self.index.insert(key, self.list.len() - 1);
         Ok(self.list.len() - 1)
     }

@@ -7,7 +7,7 @@
 //! places (385 Beijing community names repeat): a token carries all of them,
 //! and [`super::Locator`] decides with the other clues.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder, MatchKind};
 use smallvec::SmallVec;
 
 use super::jurisdictions::{CommunityId, DistrictId, Jurisdictions, StreetId};
@@ -70,9 +70,8 @@ const COMMUNITY_SUFFIXES: &[(&str, &str)] = &[
 ];
 const DISTRICT_SUFFIXES: &[&str] = &["自治县", "新区", "区", "县", "市"];
 
-#[derive(Debug)]
 pub(crate) struct Gazetteer {
-    automaton: AhoCorasick,
+    automaton: CharwiseDoubleArrayAhoCorasick<u32>,
     names: Vec<Name>,
     places: Vec<Place>,
 }
@@ -143,10 +142,14 @@ impl Gazetteer {
                 }
             }
         }
-        let automaton = AhoCorasick::builder()
+        let automaton = CharwiseDoubleArrayAhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(names.iter().map(|n| n.text.as_str()))
+            .build_with_values(
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.text.as_str(), i as u32)),
+            )
             .map_err(|e| BuildErrorKind::Automaton {
                 message: e.to_string(),
             })?;
@@ -161,11 +164,9 @@ impl Gazetteer {
     /// text (`is_address == false`) short bare names are not trusted.
     pub(crate) fn tokens(&self, text: &str, is_address: bool) -> SmallVec<[Token; 6]> {
         self.automaton
-            .find_iter(text)
-            .filter(|m| is_address || !self.names[m.pattern().as_usize()].short_bare)
-            .map(|m| Token {
-                name: m.pattern().as_u32(),
-            })
+            .leftmost_find_iter(text)
+            .filter(|m| is_address || !self.names[m.value() as usize].short_bare)
+            .map(|m| Token { name: m.value() })
             .collect()
     }
 
@@ -182,6 +183,15 @@ impl Gazetteer {
 
     pub(crate) fn name_count(&self) -> usize {
         self.names.len()
+    }
+}
+
+impl std::fmt::Debug for Gazetteer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gazetteer")
+            .field("names", &self.names.len())
+            .field("places", &self.places.len())
+            .finish_non_exhaustive()
     }
 }
 
