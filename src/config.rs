@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::geojson::{parse_feature_collection, Untidy};
 use crate::locate::region::Region;
 use crate::rules::Priority;
@@ -492,8 +492,8 @@ impl JurisdictionsConfig {
     ///
     /// # Errors
     ///
-    /// A parse error, an invalid polygon, or a feature whose code is not one
-    /// of the districts (named in the error).
+    /// A parse error, an invalid polygon, a feature whose code is not one
+    /// of the districts, or two features for one district (named in the error).
     pub fn attach_polygons(
         &mut self,
         geojson: &str,
@@ -508,11 +508,18 @@ impl JurisdictionsConfig {
                 .iter_mut()
                 .find(|d| d.code == feature.code)
                 .ok_or_else(|| {
-                    BuildError::from(crate::BuildErrorKind::UnknownJurisdiction {
+                    BuildError::from(BuildErrorKind::UnknownJurisdiction {
                         context: format!("{source_name} feature '{}'", feature.name),
                         code: feature.code.clone(),
                     })
                 })?;
+            if district.region.is_some() {
+                return Err(BuildErrorKind::DuplicateCode {
+                    what: "district polygon",
+                    code: feature.code,
+                }
+                .into());
+            }
             district.region = Some(feature.region);
         }
         Ok(())
@@ -539,6 +546,25 @@ mod tests {
             .districts
             .iter()
             .all(|d| d.region.is_some()));
+    }
+
+    #[test]
+    fn polygons_attach_once_per_district() {
+        let mut j = JurisdictionsConfig::from_csv(
+            "code,name\n1,A区\n",
+            "code,name,district_code\n",
+            "code,name,street_code\n",
+        )
+        .unwrap();
+        let feature = r#"{"type":"Feature","properties":{"code":"1","name":"A区"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}}"#;
+        let one = format!(r#"{{"type":"FeatureCollection","features":[{feature}]}}"#);
+        let two = format!(r#"{{"type":"FeatureCollection","features":[{feature},{feature}]}}"#);
+        let unknown = one.replace(r#""code":"1""#, r#""code":"2""#);
+        assert!(j.clone().attach_polygons(&one, "one", "code").is_ok());
+        let err = j.clone().attach_polygons(&two, "two", "code").unwrap_err();
+        assert_eq!(err.to_string(), "duplicate district polygon code '1'");
+        let err = j.attach_polygons(&unknown, "unknown", "code").unwrap_err();
+        assert!(err.to_string().contains("'2'"), "{err}");
     }
 
     #[test]

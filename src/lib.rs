@@ -104,7 +104,7 @@ pub use locate::jurisdictions::{
     Community, CommunityId, District, DistrictId, Jurisdictions, Street, StreetId,
 };
 pub use locate::polygon_index::PolygonIndex;
-pub use locate::{LocatedBy, Location, LocationNote, Locator};
+pub use locate::{LocatedBy, Location, LocationNote, Locator, Polygon, Region};
 pub use router::{Decision, DecisionRecord, Router, RouterBuilder};
 pub use rules::{Agency, AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
 pub use ticket::{Channel, Coordinates, Crs, Ticket};

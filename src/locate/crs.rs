@@ -1,21 +1,422 @@
-//! TEMPORARY stub, replaced by the spatial work.
-/// Coordinate reference system.
+//! Coordinate reference systems used by Chinese map services, and the
+//! conversions between them.
+//!
+//! Web maps in China do not publish WGS-84 coordinates: AMap (Gaode), Tencent
+//! and Google China use GCJ-02, a deliberately distorted datum, and Baidu adds
+//! a second distortion on top (BD-09). Jurisdiction polygons are WGS-84, so a
+//! ticket's coordinates are converted to WGS-84 before they are located.
+//!
+//! The formulas are the widely published ones (the same as the `coordtransform`
+//! and `eviltransform` libraries). GCJ-02 is only applied inside a rough
+//! bounding box of China; outside it every conversion is the identity, which is
+//! what the map services do too.
+
+use std::f64::consts::PI;
+use std::fmt;
+use std::str::FromStr;
+
+/// A coordinate reference system a ticket's coordinates can be given in.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::locate::crs::Crs;
+///
+/// let crs: Crs = "GCJ02".parse().unwrap();
+/// assert_eq!(crs, Crs::Gcj02);
+/// let (lon, lat) = crs.to_wgs84(116.40324337854781, 39.90940335390724);
+/// assert!((lon - 116.397).abs() < 1e-6 && (lat - 39.908).abs() < 1e-6);
+/// assert_eq!(Crs::default(), Crs::Wgs84);
+/// ```
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Crs {
-    /// WGS-84
+    /// WGS-84 longitude and latitude (GPS; the polygons' own system).
     #[default]
     Wgs84,
-    /// GCJ-02
+    /// GCJ-02 ("Mars coordinates"), used by AMap, Tencent and Google China.
     Gcj02,
-    /// BD-09
+    /// BD-09, used by Baidu Maps.
     Bd09,
 }
+
 impl Crs {
-    /// Converts to WGS-84.
+    /// Converts a longitude and latitude given in this system to WGS-84.
+    ///
+    /// Non-finite input gives non-finite output; it never panics.
     pub fn to_wgs84(self, lon: f64, lat: f64) -> (f64, f64) {
-        (lon, lat)
+        match self {
+            Crs::Wgs84 => (lon, lat),
+            Crs::Gcj02 => gcj02_to_wgs84(lon, lat),
+            Crs::Bd09 => bd09_to_wgs84(lon, lat),
+        }
+    }
+
+    /// The lower-case name, as accepted by [`FromStr`] and serde.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "wgs84",
+            Crs::Gcj02 => "gcj02",
+            Crs::Bd09 => "bd09",
+        }
+    }
+}
+
+impl fmt::Display for Crs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error returned when a string is not the name of a [`Crs`].
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::locate::crs::Crs;
+///
+/// let err = "mars".parse::<Crs>().unwrap_err();
+/// assert_eq!(err.input(), "mars");
+/// assert!(err.to_string().contains("wgs84, gcj02 or bd09"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown coordinate system '{input}': expected wgs84, gcj02 or bd09 (any case)")]
+pub struct ParseCrsError {
+    input: String,
+}
+
+impl ParseCrsError {
+    /// The string that was not recognised.
+    pub fn input(&self) -> &str {
+        &self.input
+    }
+}
+
+impl FromStr for Crs {
+    type Err = ParseCrsError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("wgs84") {
+            Ok(Crs::Wgs84)
+        } else if s.eq_ignore_ascii_case("gcj02") {
+            Ok(Crs::Gcj02)
+        } else if s.eq_ignore_ascii_case("bd09") {
+            Ok(Crs::Bd09)
+        } else {
+            Err(ParseCrsError {
+                input: s.to_owned(),
+            })
+        }
+    }
+}
+
+/// Semi-major axis of the Krasovsky 1940 ellipsoid, which GCJ-02 is built on.
+const KRASOVSKY_A: f64 = 6378245.0;
+/// First eccentricity squared of the Krasovsky 1940 ellipsoid.
+const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943;
+/// BD-09's angular scale factor.
+const X_PI: f64 = PI * 3000.0 / 180.0;
+/// The inverses are fixed-point iterations that gain roughly three digits per
+/// step; this many steps reach the limit of f64 with room to spare, and the
+/// cap keeps a pathological input from looping.
+const MAX_INVERSE_STEPS: usize = 8;
+/// Stop iterating once a step moves the estimate by less than this (degrees).
+const INVERSE_TOLERANCE: f64 = 1e-12;
+
+/// Whether GCJ-02 leaves a point alone. Written so that NaN counts as
+/// outside: the identity then passes the NaN through unchanged.
+fn outside_china(lon: f64, lat: f64) -> bool {
+    !((72.004..=137.8347).contains(&lon) && (0.8293..=55.8271).contains(&lat))
+}
+
+fn transform_lat(x: f64, y: f64) -> f64 {
+    let mut ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt();
+    ret += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    ret += (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0;
+    ret += (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
+    ret
+}
+
+fn transform_lon(x: f64, y: f64) -> f64 {
+    let mut ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt();
+    ret += (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
+    ret += (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0;
+    ret += (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
+    ret
+}
+
+/// Converts WGS-84 to GCJ-02 (identity outside China's bounding box).
+///
+/// ```
+/// let (lon, lat) = hotline_router::locate::crs::wgs84_to_gcj02(116.404, 39.915);
+/// assert!((lon - 116.41024449916938).abs() < 1e-12);
+/// assert!((lat - 39.91640428150164).abs() < 1e-12);
+/// ```
+pub fn wgs84_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
+    if outside_china(lon, lat) {
+        return (lon, lat);
+    }
+    let dlat = transform_lat(lon - 105.0, lat - 35.0);
+    let dlon = transform_lon(lon - 105.0, lat - 35.0);
+    let radlat = lat / 180.0 * PI;
+    let magic = 1.0 - KRASOVSKY_EE * radlat.sin() * radlat.sin();
+    let sqrt_magic = magic.sqrt();
+    let dlat = (dlat * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
+    let dlon = (dlon * 180.0) / (KRASOVSKY_A / sqrt_magic * radlat.cos() * PI);
+    (lon + dlon, lat + dlat)
+}
+
+/// Converts GCJ-02 to WGS-84 (identity outside China's bounding box).
+///
+/// GCJ-02 has no closed-form inverse. The offset varies slowly (its
+/// derivative is about 1e-5), so the fixed-point iteration
+/// `w ← w − (gcj(w) − g)` converges fast; after a few steps the result maps
+/// back to the input to better than 1e-9 degrees.
+///
+/// ```
+/// use hotline_router::locate::crs::{gcj02_to_wgs84, wgs84_to_gcj02};
+///
+/// let (lon, lat) = gcj02_to_wgs84(116.40324337854781, 39.90940335390724);
+/// assert!((lon - 116.397).abs() < 1e-9 && (lat - 39.908).abs() < 1e-9);
+/// ```
+pub fn gcj02_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
+    if outside_china(lon, lat) {
+        return (lon, lat);
+    }
+    let (mut wlon, mut wlat) = (lon, lat);
+    for _ in 0..MAX_INVERSE_STEPS {
+        let (glon, glat) = wgs84_to_gcj02(wlon, wlat);
+        let (dlon, dlat) = (glon - lon, glat - lat);
+        wlon -= dlon;
+        wlat -= dlat;
+        if dlon.abs() < INVERSE_TOLERANCE && dlat.abs() < INVERSE_TOLERANCE {
+            break;
+        }
+    }
+    (wlon, wlat)
+}
+
+/// Converts GCJ-02 to BD-09.
+///
+/// ```
+/// let (lon, lat) = hotline_router::locate::crs::gcj02_to_bd09(116.404, 39.915);
+/// assert!((lon - 116.41036949371029).abs() < 1e-12);
+/// assert!((lat - 39.92133699351021).abs() < 1e-12);
+/// ```
+pub fn gcj02_to_bd09(lon: f64, lat: f64) -> (f64, f64) {
+    let z = (lon * lon + lat * lat).sqrt() + 0.00002 * (lat * X_PI).sin();
+    let theta = lat.atan2(lon) + 0.000003 * (lon * X_PI).cos();
+    (z * theta.cos() + 0.0065, z * theta.sin() + 0.006)
+}
+
+/// The widely published one-step BD-09 inverse; only approximate (off by up
+/// to about 1.3e-6 degrees, 0.15 m, in Beijing).
+fn bd09_to_gcj02_approx(lon: f64, lat: f64) -> (f64, f64) {
+    let x = lon - 0.0065;
+    let y = lat - 0.006;
+    let z = (x * x + y * y).sqrt() - 0.00002 * (y * X_PI).sin();
+    let theta = y.atan2(x) - 0.000003 * (x * X_PI).cos();
+    (z * theta.cos(), z * theta.sin())
+}
+
+/// Converts BD-09 to GCJ-02.
+///
+/// Starts from the usual one-step inverse and refines it by fixed-point
+/// iteration against [`gcj02_to_bd09`], so that the result maps back to the
+/// input to better than 1e-9 degrees (the one-step formula alone is off by up
+/// to 1.3e-6 degrees).
+///
+/// ```
+/// use hotline_router::locate::crs::{bd09_to_gcj02, gcj02_to_bd09};
+///
+/// let (lon, lat) = bd09_to_gcj02(116.404, 39.915);
+/// assert!((lon - 116.39762729119315).abs() < 2e-6);
+/// let (blon, blat) = gcj02_to_bd09(lon, lat);
+/// assert!((blon - 116.404).abs() < 1e-9 && (blat - 39.915).abs() < 1e-9);
+/// ```
+pub fn bd09_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
+    let (mut glon, mut glat) = bd09_to_gcj02_approx(lon, lat);
+    for _ in 0..MAX_INVERSE_STEPS {
+        let (blon, blat) = gcj02_to_bd09(glon, glat);
+        let (dlon, dlat) = (blon - lon, blat - lat);
+        glon -= dlon;
+        glat -= dlat;
+        if dlon.abs() < INVERSE_TOLERANCE && dlat.abs() < INVERSE_TOLERANCE {
+            break;
+        }
+    }
+    (glon, glat)
+}
+
+/// Converts BD-09 to WGS-84 (via GCJ-02).
+///
+/// ```
+/// let (lon, lat) = hotline_router::locate::crs::bd09_to_wgs84(116.404, 39.915);
+/// assert!((lon - 116.3914).abs() < 1e-3 && (lat - 39.9073).abs() < 1e-3);
+/// ```
+pub fn bd09_to_wgs84(lon: f64, lat: f64) -> (f64, f64) {
+    let (glon, glat) = bd09_to_gcj02(lon, lat);
+    gcj02_to_wgs84(glon, glat)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(actual: (f64, f64), expected: (f64, f64), tol: f64) -> bool {
+        (actual.0 - expected.0).abs() <= tol && (actual.1 - expected.1).abs() <= tol
+    }
+
+    /// Reference pairs: the `coordtransform` README (wandergis/coordtransform,
+    /// test/app.js) for the forward formulas, which an independent Python
+    /// implementation reproduces bit for bit; gcoord's test for (123, 45)
+    /// (given there to 5 decimals). Inverse GCJ-02 references are the exact
+    /// fixed point, which the one-step formulas in those libraries only
+    /// approximate.
+    #[test]
+    fn reference_pairs() {
+        type Point = (f64, f64);
+        // (what, conversion, input, expected, tolerance)
+        type Case = (&'static str, fn(f64, f64) -> Point, Point, Point, f64);
+        let cases: &[Case] = &[
+            (
+                "wgs→gcj Tiananmen",
+                wgs84_to_gcj02,
+                (116.397, 39.908),
+                (116.403_243_378_547_81, 39.909_403_353_907_24),
+                1e-12,
+            ),
+            (
+                "wgs→gcj coordtransform",
+                wgs84_to_gcj02,
+                (116.404, 39.915),
+                (116.410_244_499_169_38, 39.916_404_281_501_64),
+                1e-12,
+            ),
+            (
+                "gcj→bd coordtransform",
+                gcj02_to_bd09,
+                (116.404, 39.915),
+                (116.410_369_493_710_29, 39.921_336_993_510_21),
+                1e-12,
+            ),
+            (
+                "bd→gcj coordtransform (one-step there)",
+                bd09_to_gcj02,
+                (116.404, 39.915),
+                (116.397_627_291_193_15, 39.908_656_739_576_31),
+                2e-6,
+            ),
+            (
+                "gcj→wgs exact fixed point",
+                gcj02_to_wgs84,
+                (116.404, 39.915),
+                (116.397_755_754_574_85, 39.913_596_235_609_404),
+                1e-9,
+            ),
+            (
+                "gcj→wgs gcoord",
+                gcj02_to_wgs84,
+                (123.0, 45.0),
+                (122.993_955_97, 44.998_040_71),
+                5e-6,
+            ),
+            (
+                "gcj→bd gcoord",
+                gcj02_to_bd09,
+                (123.0, 45.0),
+                (123.006_364_99, 45.006_368_99),
+                1e-8,
+            ),
+        ];
+        for &(name, f, input, expected, tol) in cases {
+            let got = f(input.0, input.1);
+            assert!(close(got, expected, tol), "{name}: {got:?} vs {expected:?}");
+        }
+    }
+
+    #[test]
+    fn round_trips_over_beijing_grid() {
+        let mut worst_gcj: f64 = 0.0;
+        let mut worst_bd: f64 = 0.0;
+        for i in 0..=40 {
+            for j in 0..=40 {
+                let lon = 115.4 + 2.1 * f64::from(i) / 40.0;
+                let lat = 39.4 + 1.7 * f64::from(j) / 40.0;
+                let (glon, glat) = wgs84_to_gcj02(lon, lat);
+                // The offset in Beijing is several hundred metres: make sure
+                // the round trip is not trivially the identity.
+                assert!((glon - lon).abs() > 1e-4 || (glat - lat).abs() > 1e-4);
+                let (wlon, wlat) = gcj02_to_wgs84(glon, glat);
+                worst_gcj = worst_gcj.max((wlon - lon).abs()).max((wlat - lat).abs());
+
+                let (blon, blat) = gcj02_to_bd09(lon, lat);
+                let (g2lon, g2lat) = bd09_to_gcj02(blon, blat);
+                worst_bd = worst_bd.max((g2lon - lon).abs()).max((g2lat - lat).abs());
+
+                let (b, l) = gcj02_to_bd09(glon, glat);
+                let back = Crs::Bd09.to_wgs84(b, l);
+                assert!(close(back, (lon, lat), 1e-6), "bd09→wgs84 at {lon},{lat}");
+            }
+        }
+        assert!(worst_gcj < 1e-6, "GCJ-02 round trip error {worst_gcj}");
+        assert!(worst_bd < 1e-6, "BD-09 round trip error {worst_bd}");
+    }
+
+    #[test]
+    fn identity_outside_china() {
+        for &(lon, lat) in &[
+            (2.35, 48.85),
+            (-74.0, 40.7),
+            (139.69, 35.69),
+            (72.0, 30.0),
+            (100.0, 56.0),
+            (100.0, 0.5),
+        ] {
+            assert_eq!(wgs84_to_gcj02(lon, lat), (lon, lat));
+            assert_eq!(gcj02_to_wgs84(lon, lat), (lon, lat));
+            assert_eq!(Crs::Gcj02.to_wgs84(lon, lat), (lon, lat));
+        }
+    }
+
+    #[test]
+    fn non_finite_input_does_not_panic() {
+        for &(lon, lat) in &[
+            (f64::NAN, 39.9),
+            (116.4, f64::NAN),
+            (f64::INFINITY, 39.9),
+            (116.4, f64::NEG_INFINITY),
+        ] {
+            for crs in [Crs::Wgs84, Crs::Gcj02, Crs::Bd09] {
+                let (x, y) = crs.to_wgs84(lon, lat);
+                assert!(!(x.is_finite() && y.is_finite()), "{crs}: {x},{y}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_and_serde_names() {
+        for (text, crs) in [
+            ("wgs84", Crs::Wgs84),
+            ("WGS84", Crs::Wgs84),
+            ("Gcj02", Crs::Gcj02),
+            ("bd09", Crs::Bd09),
+            ("BD09", Crs::Bd09),
+        ] {
+            assert_eq!(text.parse::<Crs>(), Ok(crs));
+        }
+        for bad in ["", "wgs-84", " wgs84", "epsg:4326", "gcj"] {
+            let err = bad.parse::<Crs>().unwrap_err();
+            assert_eq!(err.input(), bad);
+            assert!(err.to_string().contains("expected wgs84, gcj02 or bd09"));
+        }
+        for crs in [Crs::Wgs84, Crs::Gcj02, Crs::Bd09] {
+            let json = serde_json::to_string(&crs).unwrap();
+            assert_eq!(json, format!("\"{crs}\""));
+            assert_eq!(serde_json::from_str::<Crs>(&json).unwrap(), crs);
+            assert_eq!(crs.as_str().parse::<Crs>(), Ok(crs));
+        }
     }
 }

@@ -21,6 +21,10 @@ pub mod jurisdictions;
 pub mod polygon_index;
 pub mod region;
 
+pub use crs::ParseCrsError;
+pub use geojson::{parse_feature_collection, FeatureSet, GeoFeature, SkippedFeature, Untidy};
+pub use region::{Polygon, Region};
+
 use serde::Serialize;
 use smallvec::SmallVec;
 
@@ -29,7 +33,6 @@ use crate::ticket::Ticket;
 use gazetteer::{Gazetteer, Place, Token};
 use jurisdictions::{CommunityId, DistrictId, Jurisdictions, StreetId};
 use polygon_index::PolygonIndex;
-use region::Region;
 
 /// Which clue gave a ticket its most specific jurisdiction.
 ///
