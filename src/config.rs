@@ -5,7 +5,7 @@
 //! it from files, edit it in code (a what-if rule change) and build a new
 //! [`Router`](crate::Router) from it. Nothing here is validated: validation is
 //! the builder's job, and every problem becomes a
-//! [`BuildError`](crate::BuildError) that names the offending item.
+//! [`BuildError`] that names the offending item.
 //!
 //! The embedded Beijing configuration is [`RouterConfig::beijing`]; its files
 //! are in the crate's `data/beijing/` folder and document the schema by
@@ -401,7 +401,7 @@ impl TaxonomyConfig {
     ///
     /// # Errors
     ///
-    /// A [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse) naming
+    /// A [`BuildErrorKind::Parse`] naming
     /// `source_name` and the line.
     pub fn from_toml(text: &str, source_name: &str) -> Result<Self, BuildError> {
         toml::from_str(text).map_err(|e| BuildError::parse(source_name, e))
@@ -413,7 +413,7 @@ impl RoutingConfig {
     ///
     /// # Errors
     ///
-    /// A [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse) naming
+    /// A [`BuildErrorKind::Parse`] naming
     /// `source_name` and the line.
     ///
     /// # Examples
@@ -451,7 +451,7 @@ impl JurisdictionsConfig {
     ///
     /// # Errors
     ///
-    /// A [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse) naming the
+    /// A [`BuildErrorKind::Parse`] naming the
     /// file and record.
     ///
     /// # Examples
