@@ -67,6 +67,16 @@ impl LocatedBy {
 }
 
 /// A fact the locator wants the decision to carry.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{LocationNote, Router, Ticket};
+///
+/// let router = Router::beijing();
+/// let loc = router.locator().locate(&Ticket::new("T", "垃圾没人清").with_address("太平庄"));
+/// assert!(loc.notes().contains(&LocationNote::AmbiguousDistrict { candidates: 7 }));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum LocationNote {
