@@ -71,14 +71,15 @@ impl Language {
 
     /// Detects the language of `text`.
     ///
-    /// Text with no letters at all (digits, punctuation, empty) is taken as
+    /// Text with at least one Han character per four other letters, and
+    /// text with no letters at all (digits, punctuation, empty), is taken as
     /// Chinese: it is what the hotline's own seats handle. Latin-script text
     /// of fewer than four words, or plain ASCII the model can hardly tell, is
     /// taken as English, the seat that serves most foreign callers and can
     /// hand over if wrong.
     pub fn detect(text: &str) -> Language {
         let mut han = 0usize;
-        let mut other_letters = false;
+        let mut other_letters = 0usize;
         for c in text.chars() {
             match c as u32 {
                 0x3040..=0x30FF | 0x31F0..=0x31FF => return Language("ja"),
@@ -87,11 +88,14 @@ impl Language {
                     return Language("ar")
                 }
                 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => han += 1,
-                _ if c.is_alphabetic() => other_letters = true,
+                _ if c.is_alphabetic() => other_letters += 1,
                 _ => {}
             }
         }
-        if han > 0 || !other_letters {
+        // A Han character carries about a word, a Latin word about five
+        // letters: Chinese with "WiFi" in it stays Chinese, English naming
+        // "朝阳区" stays English.
+        if han * 4 >= other_letters {
             return Language::CHINESE;
         }
         // Letters only one common language writes settle what trigrams
@@ -244,6 +248,8 @@ mod tests {
     cases! {
         chinese: "朝阳区呼家楼街道暖气片不热" => "zh", Native;
         chinese_with_latin: "小区的WiFi信号和充电桩都有问题" => "zh", Native;
+        english_naming_a_chinese_place: "I live in 朝阳区 and my visa expires next week" => "en", Seat;
+        french_naming_a_chinese_place: "J'habite à 海淀区 et mon titre de séjour expire bientôt" => "fr", Seat;
         digits_only: "12345 !!!" => "zh", Native;
         empty: "" => "zh", Native;
         english: "My visa expires next week and I need to extend my residence permit" => "en", Seat;

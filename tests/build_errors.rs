@@ -1,0 +1,216 @@
+//! Configuration errors are found when the router is built, each as a typed
+//! error naming the offending item — never when a ticket hits them.
+
+use hotline_router::{
+    BuildErrorKind, HandlerConfig, JurisdictionsConfig, Polygon, Region, Router, RouterConfig,
+    RuleConfig,
+};
+
+fn build_err(edit: impl FnOnce(&mut RouterConfig)) -> hotline_router::BuildError {
+    let mut config = RouterConfig::beijing();
+    edit(&mut config);
+    Router::from_config(config).expect_err("the edited configuration must not build")
+}
+
+fn rule(categories: &[&str]) -> RuleConfig {
+    RuleConfig {
+        categories: categories.iter().map(|c| c.to_string()).collect(),
+        district: Some("110105".into()),
+        ..RuleConfig::default()
+    }
+}
+
+#[test]
+fn the_embedded_configuration_builds() {
+    assert!(Router::from_config(RouterConfig::beijing()).is_ok());
+}
+
+#[test]
+fn unknown_agency_in_a_rule() {
+    let err = build_err(|c| {
+        let mut r = rule(&["heating"]);
+        r.agency = Some("city:fire_brigade".into());
+        c.routing.rules.push(r);
+    });
+    assert!(
+        matches!(err.kind(), BuildErrorKind::UnknownAgency { agency, .. } if agency == "city:fire_brigade")
+    );
+    assert!(err.to_string().starts_with("rule 6 "), "{err}");
+}
+
+#[test]
+fn unknown_department_in_a_handler() {
+    let err = build_err(|c| {
+        c.routing.handlers.get_mut("heating").unwrap().handler = "district:heating_office".into()
+    });
+    assert!(matches!(err.kind(), BuildErrorKind::UnknownAgency { .. }));
+    assert!(err.to_string().contains("[handler.\"heating\"]"), "{err}");
+}
+
+#[test]
+fn handler_that_is_not_a_spec() {
+    let err =
+        build_err(|c| c.routing.handlers.get_mut("heating").unwrap().co = vec!["the mayor".into()]);
+    assert!(
+        matches!(err.kind(), BuildErrorKind::InvalidHandler { handler, .. } if handler == "the mayor")
+    );
+}
+
+#[test]
+fn category_without_handler() {
+    let err = build_err(|c| {
+        c.routing.handlers.remove("parks.greening");
+    });
+    assert_eq!(
+        err.kind(),
+        &BuildErrorKind::MissingHandler {
+            category: "parks.greening".into()
+        }
+    );
+}
+
+#[test]
+fn handler_for_a_category_that_does_not_exist() {
+    let err = build_err(|c| {
+        c.routing.handlers.insert(
+            "parks.fountains".into(),
+            HandlerConfig {
+                handler: "street".into(),
+                co: vec![],
+                sla: None,
+            },
+        );
+    });
+    assert!(
+        matches!(err.kind(), BuildErrorKind::UnknownCategory { category, .. } if category == "parks.fountains")
+    );
+}
+
+#[test]
+fn rule_for_an_unknown_category_or_place() {
+    let err = build_err(|c| c.routing.rules.push(rule(&["heatng"])));
+    assert!(
+        matches!(err.kind(), BuildErrorKind::UnknownCategory { category, .. } if category == "heatng")
+    );
+    let err = build_err(|c| {
+        let mut r = rule(&["heating"]);
+        r.district = Some("110199".into());
+        c.routing.rules.push(r);
+    });
+    assert!(
+        matches!(err.kind(), BuildErrorKind::UnknownJurisdiction { code, .. } if code == "110199")
+    );
+    let err = build_err(|c| {
+        let mut r = rule(&["heating"]);
+        r.street = Some("110105003".into());
+        c.routing.rules.push(r);
+    });
+    assert!(
+        err.to_string()
+            .contains("exactly one of `district` and `street`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_rules_for_one_place() {
+    let err = build_err(|c| {
+        c.routing.rules.push(rule(&["heating", "env.noise"]));
+        c.routing.rules.push(rule(&["env.noise"]));
+    });
+    assert_eq!(
+        err.to_string(),
+        "rule 6 and rule 7 both set env.noise @ district 110105: keep one"
+    );
+}
+
+#[test]
+fn duplicate_codes() {
+    let err = build_err(|c| {
+        let dup = c.taxonomy.categories[0].clone();
+        c.taxonomy.categories.push(dup);
+    });
+    assert_eq!(
+        err.to_string(),
+        "duplicate category code 'housing.old_renovation'"
+    );
+    let err = build_err(|c| {
+        let dup = c.jurisdictions.streets[10].clone();
+        c.jurisdictions.streets.push(dup);
+    });
+    assert!(matches!(
+        err.kind(),
+        BuildErrorKind::DuplicateCode { what: "street", .. }
+    ));
+}
+
+#[test]
+fn empty_keyword_and_unknown_fallback() {
+    let err = build_err(|c| {
+        c.taxonomy.categories[3].keywords.insert(" ".into(), 3);
+    });
+    assert!(
+        matches!(err.kind(), BuildErrorKind::InvalidKeyword { category, .. } if category == "housing.elevator")
+    );
+    let err = build_err(|c| c.routing.fallback_category = "misc".into());
+    assert!(
+        matches!(err.kind(), BuildErrorKind::UnknownCategory { category, .. } if category == "misc")
+    );
+}
+
+#[test]
+fn broken_polygons() {
+    let err = Polygon::new(vec![[116.0, 39.0], [116.1, 39.0]], vec![], "110105").unwrap_err();
+    assert!(
+        matches!(err.kind(), BuildErrorKind::InvalidPolygon { .. }),
+        "{err}"
+    );
+    let err = Polygon::new(
+        vec![[116.0, 39.0], [f64::NAN, 39.0], [116.1, 39.1]],
+        vec![],
+        "110105",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("110105"), "{err}");
+    let err = Region::new(vec![], "110105").unwrap_err();
+    assert!(matches!(err.kind(), BuildErrorKind::InvalidPolygon { .. }));
+    let mut j = JurisdictionsConfig::beijing();
+    let geojson = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"110105","name":"朝阳区"},"geometry":{"type":"Polygon","coordinates":[[[116,39],[117,39]]]}}]}"#;
+    let err = j
+        .attach_polygons(geojson, "bad.geojson", "code")
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), BuildErrorKind::InvalidPolygon { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_street_matter_needs_a_gov_office_to_fall_back_to() {
+    let err = build_err(|c| {
+        c.routing.district_departments.remove("gov");
+        for rule in &mut c.routing.rules {
+            rule.agency = Some("center:triage".into());
+        }
+    });
+    assert!(err.to_string().contains("district:<code>:gov"), "{err}");
+}
+
+#[test]
+fn garbage_configuration_text() {
+    for text in [
+        "",
+        "[[category]]",
+        "category = 3",
+        "\u{0}\u{1}",
+        "[urgency]\nkeywords = [1]",
+    ] {
+        let err = hotline_router::TaxonomyConfig::from_toml(text, "fuzz.toml");
+        if let Ok(t) = err {
+            // An empty taxonomy parses, but no router can be built from it.
+            let mut c = RouterConfig::beijing();
+            c.taxonomy = t;
+            assert!(Router::from_config(c).is_err(), "{text:?}");
+        }
+    }
+}
