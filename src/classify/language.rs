@@ -88,7 +88,12 @@ impl Language {
                     return Language("ar")
                 }
                 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => han += 1,
-                _ if c.is_alphabetic() => other_letters += 1,
+                // CJK and full-width punctuation: not letters, and cheap to
+                // rule out before the slow Unicode table lookup.
+                0x3000..=0x303F | 0xFF00..=0xFF20 => {}
+                _ if c.is_ascii_alphabetic() || (!c.is_ascii() && c.is_alphabetic()) => {
+                    other_letters += 1
+                }
                 _ => {}
             }
         }
