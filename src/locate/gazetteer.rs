@@ -47,6 +47,17 @@ struct Name {
     places: (u32, u32),
 }
 
+/// How a spelling relates to a place's official name, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Form {
+    /// The official name itself (东大桥社区居委会).
+    Official,
+    /// The short form callers use (东大桥社区, 太平庄村).
+    Short,
+    /// The name without any suffix (东大桥).
+    Bare,
+}
+
 /// Suffixes stripped from street names, longest first.
 const STREET_SUFFIXES: &[&str] = &[
     "街道办事处",
@@ -78,61 +89,72 @@ pub(crate) struct Gazetteer {
 
 impl Gazetteer {
     pub(crate) fn new(j: &Jurisdictions) -> Result<Gazetteer, BuildError> {
-        let mut variants: Vec<(String, Place, bool)> = Vec::new();
-        let mut add = |name: &str, place: Place, bare: bool| {
+        let mut variants: Vec<(String, Place, Form)> = Vec::new();
+        let mut add = |name: &str, place: Place, form: Form| {
             if name.chars().count() >= 2 {
-                let short_bare = bare && name.chars().count() < 3;
-                variants.push((name.to_string(), place, short_bare));
+                variants.push((name.to_string(), place, form));
             }
         };
         for (id, d) in j.districts() {
-            add(d.name(), Place::District(id), false);
+            add(d.name(), Place::District(id), Form::Official);
             if let Some(bare) = strip_any(d.name(), DISTRICT_SUFFIXES) {
-                add(bare, Place::District(id), true);
+                add(bare, Place::District(id), Form::Bare);
             }
         }
         for (id, s) in j.streets() {
-            add(s.name(), Place::Street(id), false);
+            add(s.name(), Place::Street(id), Form::Official);
             if let Some(bare) = strip_any(s.name(), STREET_SUFFIXES) {
-                add(bare, Place::Street(id), true);
+                add(bare, Place::Street(id), Form::Bare);
                 // Callers say 呼家楼街道 for 呼家楼地区 and back.
                 if s.name().ends_with("地区") {
-                    add(&format!("{bare}街道"), Place::Street(id), false);
+                    add(&format!("{bare}街道"), Place::Street(id), Form::Short);
                 }
             }
         }
         for (id, c) in j.communities() {
-            add(c.name(), Place::Community(id), false);
+            add(c.name(), Place::Community(id), Form::Official);
             if let Some((bare, short)) = COMMUNITY_SUFFIXES
                 .iter()
                 .find_map(|(suffix, short)| c.name().strip_suffix(suffix).map(|b| (b, *short)))
             {
-                add(&format!("{bare}{short}"), Place::Community(id), false);
+                add(&format!("{bare}{short}"), Place::Community(id), Form::Short);
                 if short == "村" && bare.ends_with('村') {
                     // 东村村委会: "东村" is already the bare name.
-                    add(bare, Place::Community(id), false);
+                    add(bare, Place::Community(id), Form::Short);
                 } else {
-                    add(bare, Place::Community(id), true);
+                    add(bare, Place::Community(id), Form::Bare);
                 }
             }
         }
         // Group the places of one spelling together, highest level first: a
         // spelling that names a district or a street office is read as that,
         // not as the villages that share its name (望京 is 望京街道, not 望京村).
-        variants.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.level().cmp(&b.1.level())));
+        // Within a level, a spelling that is a place's official name is read
+        // as that place, not as another's shortened name (时村 is the village
+        // officially named 时村, not also 时村社区 next door).
+        variants.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(a.1.level().cmp(&b.1.level()))
+                .then(a.2.cmp(&b.2))
+        });
         let mut names: Vec<Name> = Vec::new();
         let mut places: Vec<Place> = Vec::with_capacity(variants.len());
-        for (text, place, short_bare) in variants {
+        let mut top_form = Form::Official;
+        for (text, place, form) in variants {
+            let short_bare = form == Form::Bare && text.chars().count() < 3;
             match names.last_mut() {
                 Some(last) if last.text == text => {
                     let top = places[last.places.0 as usize].level();
-                    if place.level() == top && !places[last.places.0 as usize..].contains(&place) {
+                    if place.level() == top
+                        && form == top_form
+                        && !places[last.places.0 as usize..].contains(&place)
+                    {
                         places.push(place);
                         last.places.1 = places.len() as u32;
                     }
-                    last.short_bare &= short_bare;
                 }
                 _ => {
+                    top_form = form;
                     places.push(place);
                     names.push(Name {
                         text,
@@ -276,6 +298,24 @@ mod tests {
         let t = g.tokens("呼家楼", true);
         assert_eq!(g.places(&t[0]), &[Place::Street(StreetId(0))]);
         let t = g.tokens("呼家楼村", true);
+        assert_eq!(g.places(&t[0]), &[Place::Community(CommunityId(0))]);
+    }
+
+    #[test]
+    fn an_official_name_beats_another_place_s_short_form() {
+        let j = Jurisdictions::new(
+            &JurisdictionsConfig::from_csv(
+                "code,name\n1,丰台区\n",
+                "code,name,district_code\n11,大红门街道,1\n",
+                "code,name,street_code\n111,时村社区,11\n112,时村,11\n",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let g = Gazetteer::new(&j).unwrap();
+        let t = g.tokens("时村", true);
+        assert_eq!(g.places(&t[0]), &[Place::Community(CommunityId(1))]);
+        let t = g.tokens("时村社区", true);
         assert_eq!(g.places(&t[0]), &[Place::Community(CommunityId(0))]);
     }
 
