@@ -162,6 +162,17 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// The distinct regions owning these edges, ascending.
+    fn regions_of(&self, edges: &[u32]) -> Vec<u32> {
+        let mut present: Vec<u32> = edges
+            .iter()
+            .map(|&i| self.edges[i as usize].region)
+            .collect();
+        present.sort_unstable();
+        present.dedup();
+        present
+    }
+
     /// Pushes a grid with all cells `NONE`; returns its index.
     fn push_grid(&mut self, xs: &[f64], ys: &[f64]) -> Result<usize, BuildError> {
         let cols = xs.len() - 1;
@@ -278,12 +289,7 @@ impl Builder<'_> {
                 let cell = if cell_edges.is_empty() {
                     odd.first().copied().unwrap_or(NONE)
                 } else {
-                    let mut present: Vec<u32> = cell_edges
-                        .iter()
-                        .map(|&i| self.edges[i as usize].region)
-                        .collect();
-                    present.sort_unstable();
-                    present.dedup();
+                    let present = self.regions_of(cell_edges);
                     let fallback = odd
                         .iter()
                         .copied()
@@ -455,12 +461,7 @@ impl Builder<'_> {
             for c in 0..side {
                 let inside = self.inside_at(node, [xs[c + 1], ys[r]]);
                 let edges = &in_cell[r * side + c];
-                let mut present: Vec<u32> = edges
-                    .iter()
-                    .map(|&i| self.edges[i as usize].region)
-                    .collect();
-                present.sort_unstable();
-                present.dedup();
+                let present = self.regions_of(edges);
                 // Local regions without edges here contain all or none of
                 // the sub-cell; `locals` is ascending, so the first one that
                 // contains it is the lowest.
