@@ -84,15 +84,19 @@
 
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+pub mod calendar;
 pub mod classify;
 pub mod config;
+pub mod dispatch;
 pub mod error;
+pub mod evaluate;
 pub mod jsonl;
 pub mod locate;
 pub mod router;
 pub mod rules;
 pub mod ticket;
 
+pub use calendar::Calendar;
 pub use classify::language::{Language, LanguageService};
 pub use classify::{Category, CategoryId, Classification, Classifier, KeywordId};
 pub use config::{

@@ -1,0 +1,693 @@
+//! Working days: deadlines and lateness counted the way the hotline counts
+//! them, in working days of China's official calendar.
+//!
+//! A [`Calendar`] knows which days are working days: Monday to Friday,
+//! except public holidays, plus the make-up working days (调休) that the State
+//! Council moves onto weekends. [`Calendar::china`] carries the official
+//! schedule for the years in `data/calendar/china.toml`; outside those years
+//! only the weekend rule applies, because the schedule for a year is
+//! published only a few weeks before it starts.
+//!
+//! Days are local days in the calendar's time zone (China time, +08:00): a
+//! ticket received at 23:30 Beijing time on a Friday was received on Friday,
+//! whatever the UTC date.
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use serde::Deserialize;
+
+use crate::error::BuildError;
+
+const CHINA: &str = include_str!("../data/calendar/china.toml");
+
+/// Day numbers count from this Monday, so that `n.rem_euclid(7)` is the
+/// weekday (0 = Monday … 6 = Sunday).
+const EPOCH_MONDAY: Date = Date::constant(2024, 1, 1);
+
+/// The longest rest period accepted in a calendar file. Official ones last at
+/// most 9 days; anything longer is a typo in a date.
+const MAX_HOLIDAY_DAYS: i64 = 31;
+
+/// A working-day calendar: weekends off, public holidays off, make-up days on.
+///
+/// Only the days that break the weekend rule are stored — holidays that fall
+/// on a weekday and make-up working days on a weekend — sorted: a few dozen a
+/// year. Looking up a day is a binary search, and counting the working days in
+/// a range is the closed-form count of weekdays corrected by the exceptions in
+/// it, so [`add_working_days`](Calendar::add_working_days) is a binary search
+/// over that count and takes the same few steps for any number of days.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::Calendar;
+/// use jiff::civil::date;
+/// use jiff::Timestamp;
+///
+/// let cal = Calendar::china();
+/// assert!(!cal.is_working_day(date(2024, 10, 1))); // 国庆节
+/// assert!(cal.is_working_day(date(2024, 9, 29))); // a Sunday, but 调休
+///
+/// // Received on Friday 27 September 2024, due in 3 working days: Sunday 29th
+/// // and Monday 30th count, the National Day week does not, so the deadline
+/// // is the end of Tuesday 8 October.
+/// let received: Timestamp = "2024-09-27T10:00+08:00".parse()?;
+/// let due = cal.add_working_days(received, 3);
+/// assert_eq!(due, "2024-10-09T00:00+08:00".parse()?);
+///
+/// // Closed on Thursday 10 October: 5 working days after receipt, 2 late.
+/// let closed: Timestamp = "2024-10-10T16:00+08:00".parse()?;
+/// assert_eq!(cal.working_days_between(received, closed) - 3, 2);
+/// # Ok::<(), jiff::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Calendar {
+    name: String,
+    years: Option<(i16, i16)>,
+    /// Holidays on weekdays and make-up days on weekends, sorted, no repeats.
+    exceptions: Vec<Date>,
+    tz: TimeZone,
+}
+
+impl Calendar {
+    /// China's official calendar for the years in the embedded
+    /// `data/calendar/china.toml` (2024–2026), in China time (+08:00).
+    pub fn china() -> Calendar {
+        Calendar::from_toml(CHINA, "embedded data/calendar/china.toml")
+            .expect("embedded China calendar is valid (tested)")
+    }
+
+    /// A calendar without holidays: Monday to Friday are working days, in
+    /// China time (+08:00). [`covers`](Calendar::covers) is false for every
+    /// date.
+    pub fn weekends_only() -> Calendar {
+        Calendar {
+            name: "weekends only".to_owned(),
+            years: None,
+            exceptions: Vec::new(),
+            tz: china_time(),
+        }
+    }
+
+    /// Reads a calendar in the format of `data/calendar/china.toml`; its days
+    /// are in China time (+08:00).
+    ///
+    /// Every date must parse and lie within `first_year..=last_year`, a
+    /// holiday must not end before it starts nor last more than 31 days, a
+    /// make-up working day must be a Saturday or Sunday and must not fall in
+    /// a holiday. Errors are [`BuildErrorKind::Parse`](crate::BuildErrorKind::Parse)
+    /// naming `source_name` and the offending entry.
+    pub fn from_toml(text: &str, source_name: &str) -> Result<Calendar, BuildError> {
+        let file: CalendarFile =
+            toml::from_str(text).map_err(|e| BuildError::parse(source_name, e))?;
+        let fail = |message: String| BuildError::parse(source_name, message);
+        let (first, last) = (file.first_year, file.last_year);
+        if first > last {
+            return Err(fail(format!(
+                "first_year {first} is after last_year {last}"
+            )));
+        }
+        let parse_date = |entry: &str, text: &str| -> Result<Date, BuildError> {
+            let date: Date = text
+                .parse()
+                .map_err(|e| fail(format!("{entry}: '{text}' is not a date (YYYY-MM-DD): {e}")))?;
+            if !(first..=last).contains(&date.year()) {
+                return Err(fail(format!(
+                    "{entry}: {date} is outside the years {first}..={last}"
+                )));
+            }
+            Ok(date)
+        };
+
+        let mut holidays = Vec::with_capacity(file.holiday.len());
+        for h in &file.holiday {
+            let entry = format!("holiday '{}' ({} to {})", h.name, h.from, h.to);
+            let (from, to) = (parse_date(&entry, &h.from)?, parse_date(&entry, &h.to)?);
+            if from > to {
+                return Err(fail(format!("{entry}: ends before it starts")));
+            }
+            if day_number(to) - day_number(from) >= MAX_HOLIDAY_DAYS {
+                return Err(fail(format!(
+                    "{entry}: longer than {MAX_HOLIDAY_DAYS} days, check the dates"
+                )));
+            }
+            holidays.push((from, to, &h.name));
+        }
+
+        let mut exceptions = Vec::new();
+        for w in &file.workday {
+            let entry = match &w.note {
+                Some(note) => format!("workday {} ({note})", w.date),
+                None => format!("workday {}", w.date),
+            };
+            let date = parse_date(&entry, &w.date)?;
+            if !is_weekend(date) {
+                return Err(fail(format!(
+                    "{entry}: is a {:?}; a make-up working day must be a Saturday or Sunday",
+                    date.weekday()
+                )));
+            }
+            if let Some((_, _, name)) = holidays.iter().find(|h| (h.0..=h.1).contains(&date)) {
+                return Err(fail(format!(
+                    "{entry}: is also a rest day of holiday '{name}'"
+                )));
+            }
+            exceptions.push(date);
+        }
+        for &(from, to, _) in &holidays {
+            let days = from.series(1.day()).take_while(|&d| d <= to);
+            exceptions.extend(days.filter(|&d| !is_weekend(d)));
+        }
+        exceptions.sort_unstable();
+        exceptions.dedup();
+
+        Ok(Calendar {
+            name: file.name,
+            years: Some((first, last)),
+            exceptions,
+            tz: china_time(),
+        })
+    }
+
+    /// The calendar's name, e.g. "China (mainland) public holidays", for
+    /// explanations.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether `date` is a working day: Monday to Friday unless a holiday,
+    /// Saturday and Sunday only as make-up working days.
+    pub fn is_working_day(&self, date: Date) -> bool {
+        is_weekend(date) == self.exceptions.binary_search(&date).is_ok()
+    }
+
+    /// Whether the calendar has holiday data for `date`'s year. Outside those
+    /// years only the weekend rule applies, so deadlines that far out may
+    /// fall on holidays nobody has announced yet.
+    pub fn covers(&self, date: Date) -> bool {
+        self.years
+            .is_some_and(|(first, last)| (first..=last).contains(&date.year()))
+    }
+
+    /// The deadline `days` working days after `start`, in the calendar's
+    /// time zone (+08:00 for [`china()`](Calendar::china)): the end (00:00 of
+    /// the following day) of the `days`-th working day strictly after the
+    /// local day of `start`.
+    ///
+    /// `days == 0` means the end of the day of `start` if that is a working
+    /// day, else the end of the next working day. A deadline beyond what
+    /// [`Timestamp`] can represent saturates to [`Timestamp::MAX`].
+    pub fn add_working_days(&self, start: Timestamp, days: u32) -> Timestamp {
+        let day = self.local_day(start);
+        let due = match days {
+            0 => self.nth_working_day_after(day - 1, 1),
+            n => self.nth_working_day_after(day, n.into()),
+        };
+        due.and_then(|d| self.start_of_day(d + 1))
+            .unwrap_or(Timestamp::MAX)
+    }
+
+    /// The working days strictly after the local day of `from` up to and
+    /// including the local day of `to`; negative (the same count, swapped)
+    /// if `to`'s day is before `from`'s.
+    ///
+    /// With `from` the time a ticket was received, this is the number of
+    /// working days it took: more than the ticket's working-day limit means
+    /// late by the difference, matching [`add_working_days`](Calendar::add_working_days).
+    pub fn working_days_between(&self, from: Timestamp, to: Timestamp) -> i64 {
+        let (a, b) = (self.local_day(from), self.local_day(to));
+        if a <= b {
+            self.working_days_in(a, b)
+        } else {
+            -self.working_days_in(b, a)
+        }
+    }
+
+    /// The time zone whose days the calendar counts.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    fn local_day(&self, t: Timestamp) -> i64 {
+        day_number(self.tz.to_datetime(t).date())
+    }
+
+    fn start_of_day(&self, day: i64) -> Option<Timestamp> {
+        let date = EPOCH_MONDAY
+            .checked_add(SignedDuration::from_hours(day * 24))
+            .ok()?;
+        self.tz
+            .to_timestamp(date.to_datetime(Time::midnight()))
+            .ok()
+    }
+
+    /// The working days in the day-number range `(after, upto]`, `after <= upto`.
+    fn working_days_in(&self, after: i64, upto: i64) -> i64 {
+        let index = |day: i64| self.exceptions.partition_point(|&d| day_number(d) <= day);
+        let adjustment: i64 = self.exceptions[index(after)..index(upto)]
+            .iter()
+            .map(|&d| if is_weekend(d) { 1 } else { -1 })
+            .sum();
+        weekdays_through(upto) - weekdays_through(after) + adjustment
+    }
+
+    /// The `n`-th working day (`n >= 1`) after day number `after`, or `None`
+    /// if it is beyond [`Date::MAX`].
+    fn nth_working_day_after(&self, after: i64, n: i64) -> Option<i64> {
+        // The count of working days in (after, d] grows by at most one a day,
+        // so the first d where it reaches n is the answer.
+        let (mut lo, mut hi) = (after, day_number(Date::MAX));
+        if self.working_days_in(lo, hi) < n {
+            return None;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.working_days_in(after, mid) >= n {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    name: String,
+    first_year: i16,
+    last_year: i16,
+    #[serde(default)]
+    holiday: Vec<HolidayEntry>,
+    #[serde(default)]
+    workday: Vec<WorkdayEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayEntry {
+    name: String,
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkdayEntry {
+    date: String,
+    note: Option<String>,
+}
+
+fn china_time() -> TimeZone {
+    TimeZone::fixed(jiff::tz::offset(8))
+}
+
+fn day_number(date: Date) -> i64 {
+    date.duration_since(EPOCH_MONDAY).as_hours().div_euclid(24)
+}
+
+fn is_weekend(date: Date) -> bool {
+    matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
+}
+
+/// Monday-to-Friday days from the epoch through `day`, relative: only
+/// differences are meaningful, and they count the weekdays in between.
+fn weekdays_through(day: i64) -> i64 {
+    let next = day + 1;
+    5 * next.div_euclid(7) + next.rem_euclid(7).min(5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::BuildErrorKind;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn ts(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn d(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn embedded_china_calendar_parses() {
+        let cal = Calendar::from_toml(CHINA, "china.toml").unwrap();
+        assert_eq!(cal.name(), "China (mainland) public holidays");
+        assert_eq!(cal.years, Some((2024, 2026)));
+    }
+
+    #[test]
+    fn known_days() {
+        let cal = Calendar::china();
+        let off = [
+            ("2024-01-01", "元旦"),
+            ("2024-02-10", "春节, Saturday"),
+            ("2024-02-16", "春节, Friday"),
+            ("2024-06-10", "端午节"),
+            ("2024-10-13", "Sunday after the 10-12 make-up day"),
+            ("2025-01-01", "元旦"),
+            ("2025-05-02", "劳动节"),
+            ("2025-06-02", "端午节"),
+            ("2025-11-15", "plain Saturday"),
+            ("2026-01-02", "元旦, Friday"),
+            ("2026-02-23", "春节, Monday"),
+            ("2026-04-06", "清明节, Monday"),
+            ("2026-09-25", "中秋节"),
+            ("2026-10-07", "国庆节"),
+            ("2030-01-05", "Saturday, outside the data"),
+        ];
+        let on = [
+            ("2024-02-04", "春节调休, Sunday"),
+            ("2024-02-18", "春节调休, Sunday"),
+            ("2024-09-29", "国庆节调休, Sunday"),
+            ("2024-10-08", "Tuesday after 国庆节"),
+            ("2024-10-12", "国庆节调休, Saturday"),
+            ("2025-01-26", "春节调休, Sunday"),
+            ("2025-02-08", "春节调休, Saturday"),
+            ("2025-04-27", "劳动节调休, Sunday"),
+            ("2025-09-28", "国庆节调休, Sunday"),
+            ("2025-10-11", "国庆节调休, Saturday"),
+            ("2025-11-12", "plain Wednesday"),
+            ("2026-01-04", "元旦调休, Sunday"),
+            ("2026-02-14", "春节调休, Saturday"),
+            ("2026-02-28", "春节调休, Saturday"),
+            ("2026-05-09", "劳动节调休, Saturday"),
+            ("2026-09-20", "国庆节调休, Sunday"),
+            ("2026-10-10", "国庆节调休, Saturday"),
+            ("2030-10-01", "Tuesday, outside the data"),
+        ];
+        for (day, why) in off {
+            assert!(!cal.is_working_day(d(day)), "{day} ({why}) should be off");
+        }
+        for (day, why) in on {
+            assert!(cal.is_working_day(d(day)), "{day} ({why}) should be on");
+        }
+        let ranges = [
+            ("2024-10-01", "2024-10-07"),
+            ("2025-01-28", "2025-02-04"),
+            ("2025-10-01", "2025-10-08"),
+            ("2026-02-15", "2026-02-23"),
+        ];
+        for (from, to) in ranges {
+            for day in d(from).series(1.day()).take_while(|&x| x <= d(to)) {
+                assert!(!cal.is_working_day(day), "{day} should be off");
+            }
+        }
+    }
+
+    #[test]
+    fn covers_the_data_years_only() {
+        let cal = Calendar::china();
+        assert!(!cal.covers(date(2023, 12, 31)));
+        assert!(cal.covers(date(2024, 1, 1)));
+        assert!(cal.covers(date(2026, 12, 31)));
+        assert!(!cal.covers(date(2027, 1, 1)));
+        assert!(!Calendar::weekends_only().covers(date(2025, 1, 1)));
+    }
+
+    #[test]
+    fn add_working_days_cases() {
+        let china = Calendar::china();
+        let plain = Calendar::weekends_only();
+        let cases = [
+            // (calendar, start, days, deadline, why)
+            (
+                &china,
+                "2024-09-27T10:00+08:00",
+                1,
+                "2024-09-30T00:00+08:00",
+                "Sunday 29th is 调休",
+            ),
+            (
+                &china,
+                "2024-09-27T10:00+08:00",
+                2,
+                "2024-10-01T00:00+08:00",
+                "then Monday 30th",
+            ),
+            (
+                &china,
+                "2024-09-27T10:00+08:00",
+                3,
+                "2024-10-09T00:00+08:00",
+                "国庆节 skipped",
+            ),
+            (
+                &china,
+                "2024-10-03T15:00+08:00",
+                1,
+                "2024-10-09T00:00+08:00",
+                "received in the holiday",
+            ),
+            (
+                &china,
+                "2024-09-27T10:00+08:00",
+                0,
+                "2024-09-28T00:00+08:00",
+                "0: the same working day",
+            ),
+            (
+                &china,
+                "2024-10-03T15:00+08:00",
+                0,
+                "2024-10-09T00:00+08:00",
+                "0: next working day",
+            ),
+            (
+                &china,
+                "2024-10-13T09:00+08:00",
+                0,
+                "2024-10-15T00:00+08:00",
+                "0 on a Sunday",
+            ),
+            (
+                &china,
+                "2024-09-27T20:00Z",
+                0,
+                "2024-09-30T00:00+08:00",
+                "Saturday 04:00 in Beijing",
+            ),
+            (
+                &china,
+                "2024-12-30T09:00+08:00",
+                2,
+                "2025-01-03T00:00+08:00",
+                "元旦 across the year",
+            ),
+            (
+                &china,
+                "2025-01-24T09:00+08:00",
+                2,
+                "2025-01-28T00:00+08:00",
+                "Sunday 26th is 调休",
+            ),
+            (
+                &china,
+                "2025-01-24T09:00+08:00",
+                3,
+                "2025-02-06T00:00+08:00",
+                "春节 skipped",
+            ),
+            (
+                &china,
+                "2026-12-31T09:00+08:00",
+                1,
+                "2027-01-02T00:00+08:00",
+                "2027: no data yet",
+            ),
+            (
+                &china,
+                "2030-10-04T09:00+08:00",
+                1,
+                "2030-10-08T00:00+08:00",
+                "weekend rule only",
+            ),
+            (
+                &china,
+                "2030-10-04T09:00+08:00",
+                10,
+                "2030-10-19T00:00+08:00",
+                "two weeks",
+            ),
+            (
+                &plain,
+                "2024-09-27T10:00+08:00",
+                3,
+                "2024-10-03T00:00+08:00",
+                "no holidays",
+            ),
+        ];
+        for (cal, start, days, deadline, why) in cases {
+            let due = cal.add_working_days(ts(start), days);
+            assert_eq!(due, ts(deadline), "{start} + {days} ({why})");
+        }
+    }
+
+    #[test]
+    fn working_days_between_cases() {
+        let cal = Calendar::china();
+        let cases = [
+            ("2024-09-27T10:00+08:00", "2024-09-27T23:00+08:00", 0),
+            ("2024-09-27T10:00+08:00", "2024-09-29T09:00+08:00", 1),
+            ("2024-09-27T10:00+08:00", "2024-10-07T09:00+08:00", 2),
+            ("2024-09-27T10:00+08:00", "2024-10-08T09:00+08:00", 3),
+            ("2024-10-08T09:00+08:00", "2024-09-27T10:00+08:00", -3),
+            ("2026-12-31T09:00+08:00", "2027-01-11T09:00+08:00", 7),
+        ];
+        for (from, to, expected) in cases {
+            assert_eq!(
+                cal.working_days_between(ts(from), ts(to)),
+                expected,
+                "{from} → {to}"
+            );
+        }
+    }
+
+    #[test]
+    fn extreme_timestamps_saturate() {
+        let cal = Calendar::china();
+        assert_eq!(cal.add_working_days(Timestamp::MAX, 0), Timestamp::MAX);
+        assert_eq!(
+            cal.add_working_days(Timestamp::MAX, u32::MAX),
+            Timestamp::MAX
+        );
+        assert_eq!(
+            cal.add_working_days(Timestamp::MIN, u32::MAX),
+            Timestamp::MAX
+        );
+        assert!(cal.add_working_days(Timestamp::MIN, 0) > Timestamp::MIN);
+        let span = cal.working_days_between(Timestamp::MIN, Timestamp::MAX);
+        assert_eq!(
+            cal.working_days_between(Timestamp::MAX, Timestamp::MIN),
+            -span
+        );
+        assert!(span > 5_000_000);
+    }
+
+    fn parse_error(text: &str) -> String {
+        let err = Calendar::from_toml(text, "test.toml").unwrap_err();
+        assert!(matches!(err.kind(), BuildErrorKind::Parse { .. }), "{err}");
+        err.to_string()
+    }
+
+    #[test]
+    fn from_toml_errors_name_the_entry() {
+        let head = "name = \"t\"\nfirst_year = 2024\nlast_year = 2024\n";
+        let cases = [
+            (
+                "[[holiday]]\nname = \"国庆节\"\nfrom = \"2024-10-32\"\nto = \"2024-10-07\"",
+                &["holiday '国庆节'", "2024-10-32", "not a date"][..],
+            ),
+            (
+                "[[holiday]]\nname = \"国庆节\"\nfrom = \"2024-10-07\"\nto = \"2024-10-01\"",
+                &[
+                    "holiday '国庆节' (2024-10-07 to 2024-10-01)",
+                    "ends before it starts",
+                ],
+            ),
+            (
+                "[[holiday]]\nname = \"国庆节\"\nfrom = \"2024-10-01\"\nto = \"2024-12-07\"",
+                &["holiday '国庆节'", "longer than 31 days"],
+            ),
+            (
+                "[[holiday]]\nname = \"元旦\"\nfrom = \"2025-01-01\"\nto = \"2025-01-01\"",
+                &["holiday '元旦'", "outside the years 2024..=2024"],
+            ),
+            (
+                "[[workday]]\ndate = \"2024-10-09\"\nnote = \"国庆节调休\"",
+                &[
+                    "workday 2024-10-09 (国庆节调休)",
+                    "Wednesday",
+                    "Saturday or Sunday",
+                ],
+            ),
+            (
+                "[[holiday]]\nname = \"国庆节\"\nfrom = \"2024-10-01\"\nto = \"2024-10-07\"\n\
+                 [[workday]]\ndate = \"2024-10-06\"",
+                &["workday 2024-10-06", "rest day of holiday '国庆节'"],
+            ),
+            (
+                "[[workday]]\ndate = \"2024-09-29\"\ncolour = \"red\"",
+                &["test.toml", "colour", "line 6"],
+            ),
+        ];
+        for (body, needles) in cases {
+            let message = parse_error(&format!("{head}{body}"));
+            for needle in needles {
+                assert!(message.contains(needle), "{needle:?} not in {message:?}");
+            }
+        }
+        let years = parse_error("name = \"t\"\nfirst_year = 2026\nlast_year = 2024\n");
+        assert!(
+            years.contains("first_year 2026 is after last_year 2024"),
+            "{years}"
+        );
+    }
+
+    /// The working days in `(after, upto]`, one day at a time.
+    fn naive_count(cal: &Calendar, after: Date, upto: Date) -> i64 {
+        let days = after.series(1.day()).skip(1).take_while(|&x| x <= upto);
+        days.filter(|&x| cal.is_working_day(x)).count() as i64
+    }
+
+    proptest! {
+        #[test]
+        fn deadlines_count_exactly(
+            secs in ts("2023-06-01T00:00Z").as_second()..ts("2027-06-01T00:00Z").as_second(),
+            days in 0u32..300,
+        ) {
+            let cal = Calendar::china();
+            let start = Timestamp::from_second(secs).unwrap();
+            let due = cal.add_working_days(start, days).to_zoned(cal.time_zone().clone());
+            prop_assert_eq!(due.time(), Time::midnight());
+            let last = due.date().yesterday().unwrap();
+            let first = start.to_zoned(cal.time_zone().clone()).date();
+            prop_assert!(cal.is_working_day(last));
+            if days == 0 {
+                prop_assert!(last >= first);
+                prop_assert_eq!(naive_count(&cal, first.yesterday().unwrap(), last), 1);
+            } else {
+                prop_assert!(last > first);
+                prop_assert_eq!(naive_count(&cal, first, last), i64::from(days));
+                let just_before = due.timestamp() - SignedDuration::from_nanos(1);
+                prop_assert_eq!(cal.working_days_between(start, just_before), i64::from(days));
+            }
+        }
+
+        #[test]
+        fn counts_match_a_day_by_day_walk(a in 0i64..1600, b in 0i64..1600) {
+            let cal = Calendar::china();
+            let day = |n: i64| date(2023, 7, 1).checked_add(n.days()).unwrap();
+            let noon = |n: i64| day(n).at(12, 0, 0, 0).to_zoned(china_time()).unwrap().timestamp();
+            let expected = if a <= b {
+                naive_count(&cal, day(a), day(b))
+            } else {
+                -naive_count(&cal, day(b), day(a))
+            };
+            prop_assert_eq!(cal.working_days_between(noon(a), noon(b)), expected);
+        }
+
+        #[test]
+        fn never_panics(
+            secs in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+            other in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+            days in any::<u32>(),
+        ) {
+            let cal = Calendar::china();
+            let (start, other) = (
+                Timestamp::from_second(secs).unwrap(),
+                Timestamp::from_second(other).unwrap(),
+            );
+            prop_assert!(cal.add_working_days(start, days) > start);
+            prop_assert_eq!(
+                cal.working_days_between(start, other),
+                -cal.working_days_between(other, start)
+            );
+        }
+    }
+}

@@ -1,0 +1,498 @@
+//! The ticket lifecycle (接、派、办、评) as an explicit state machine.
+//!
+//! Every change to a ticket is an [`Event`]; [`TicketRecord::apply`] is the
+//! one place that decides whether an event is legal in the current state and
+//! what it changes. The live runtime and the rebuild from persisted events
+//! both go through it, so they cannot disagree.
+//!
+//! ```text
+//!            submit                claim             respond            resolve          evaluate
+//! (none) ─► Received ─► Dispatched ───► Claimed ─────────► Responded ────────► Resolved ─────► Evaluated
+//!                          ▲   ▲           │  │ lease expires    │  return / reassign
+//!                          │   └───────────┘  └───────┬──────────┘
+//!                          └──── return (re-routed) / reassign ─┘
+//! ```
+//!
+//! Escalation (past the deadline) is a flag on an open ticket, not a state:
+//! the ticket stays on its work list and visible.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use crate::rules::Priority;
+use crate::ticket::Ticket;
+
+/// Where a ticket is in its lifecycle.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::State;
+///
+/// assert!(State::Claimed.is_open());
+/// assert!(!State::Resolved.is_open());
+/// assert_eq!(State::Dispatched.as_str(), "dispatched");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Taken in, not yet on a work list (only between two events of one submit).
+    Received,
+    /// On its agency's work list, waiting to be claimed.
+    Dispatched,
+    /// Claimed by a worker under a lease.
+    Claimed,
+    /// The worker has contacted the caller.
+    Responded,
+    /// The agency says it is handled.
+    Resolved,
+    /// The caller was called back and evaluated the handling.
+    Evaluated,
+}
+
+impl State {
+    /// Whether the ticket still needs handling (counts against capacity and
+    /// deadlines).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            State::Received | State::Dispatched | State::Claimed | State::Responded
+        )
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Received => "received",
+            State::Dispatched => "dispatched",
+            State::Claimed => "claimed",
+            State::Responded => "responded",
+            State::Resolved => "resolved",
+            State::Evaluated => "evaluated",
+        }
+    }
+}
+
+/// What the router decided for a ticket, as kept with it.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::Routing;
+///
+/// let r = Routing { category: "heating".into(), district: Some("110105".into()), street: None };
+/// assert_eq!(r.category, "heating");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Routing {
+    /// The category code.
+    pub category: String,
+    /// The district code, if known.
+    pub district: Option<String>,
+    /// The street code, if known.
+    pub street: Option<String>,
+}
+
+/// One change to one ticket.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Event, EventKind};
+///
+/// let e = Event { ticket: "T1".into(), seq: 3, at: "2024-11-20T08:00:00Z".parse().unwrap(), kind: EventKind::Responded { worker: "w1".into() } };
+/// let json = serde_json::to_string(&e).unwrap();
+/// assert!(json.contains(r#""kind":{"responded":{"worker":"w1"}}"#));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// The ticket id.
+    pub ticket: String,
+    /// The event's number within its ticket, from 0, without gaps.
+    pub seq: u32,
+    /// When it happened (the runtime's clock).
+    pub at: Timestamp,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened to a ticket.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::EventKind;
+///
+/// let k = EventKind::Returned { worker: "w".into(), reason: "not ours".into() };
+/// assert_eq!(k.name(), "returned");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// Taken in (接).
+    Received {
+        /// The ticket as submitted.
+        ticket: Box<Ticket>,
+        /// What the router made of it.
+        routing: Routing,
+    },
+    /// Put on an agency's work list (派).
+    Dispatched {
+        /// The agency code.
+        agency: String,
+        /// Urgent or normal.
+        priority: Priority,
+        /// When it must be handled by.
+        deadline: Timestamp,
+    },
+    /// Claimed by a worker.
+    Claimed {
+        /// Who claimed it.
+        worker: String,
+        /// When the claim lapses unless acted on.
+        lease_until: Timestamp,
+    },
+    /// The claim lapsed; back on the work list.
+    LeaseExpired,
+    /// The caller was contacted.
+    Responded {
+        /// Who responded.
+        worker: String,
+    },
+    /// Handled (办结).
+    Resolved {
+        /// Who resolved it.
+        worker: String,
+        /// What was done.
+        outcome: String,
+    },
+    /// Returned as not the agency's (退单); a `Dispatched` to the next agency follows.
+    Returned {
+        /// Who returned it.
+        worker: String,
+        /// Why.
+        reason: String,
+    },
+    /// Moved to another agency by hand; a `Dispatched` follows.
+    Reassigned {
+        /// Who moved it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// Past its deadline while still open.
+    Escalated,
+    /// The call-back (评).
+    Evaluated {
+        /// Did the agency contact the caller?
+        responded: bool,
+        /// Was the problem solved?
+        resolved: bool,
+        /// Is the caller satisfied?
+        satisfied: bool,
+    },
+}
+
+impl EventKind {
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Received { .. } => "received",
+            EventKind::Dispatched { .. } => "dispatched",
+            EventKind::Claimed { .. } => "claimed",
+            EventKind::LeaseExpired => "lease_expired",
+            EventKind::Responded { .. } => "responded",
+            EventKind::Resolved { .. } => "resolved",
+            EventKind::Returned { .. } => "returned",
+            EventKind::Reassigned { .. } => "reassigned",
+            EventKind::Escalated => "escalated",
+            EventKind::Evaluated { .. } => "evaluated",
+        }
+    }
+}
+
+/// An event that is not legal in the ticket's current state.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{State, TransitionError};
+///
+/// let e = TransitionError { ticket: "T1".into(), state: State::Dispatched, event: "resolved" };
+/// assert_eq!(e.to_string(), "ticket T1 is dispatched: cannot apply resolved");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("ticket {ticket} is {}: cannot apply {event}", state.as_str())]
+pub struct TransitionError {
+    /// The ticket id.
+    pub ticket: String,
+    /// Its state.
+    pub state: State,
+    /// The event that was refused.
+    pub event: &'static str,
+}
+
+/// The caller's answers at call-back.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::Evaluation;
+///
+/// let e = Evaluation { responded: true, resolved: false, satisfied: false };
+/// assert!(e.responded);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Did the agency contact the caller?
+    pub responded: bool,
+    /// Was the problem solved?
+    pub resolved: bool,
+    /// Is the caller satisfied?
+    pub satisfied: bool,
+}
+
+/// Everything known about one ticket, derived from its events only.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Event, EventKind, Routing, State, TicketRecord};
+/// use hotline_router::{Priority, Ticket};
+///
+/// let at: jiff::Timestamp = "2024-11-20T08:00:00Z".parse().unwrap();
+/// let received = EventKind::Received {
+///     ticket: Box::new(Ticket::new("T1", "暖气不热").with_received_at(at)),
+///     routing: Routing { category: "heating".into(), district: None, street: None },
+/// };
+/// let mut r = TicketRecord::new(&Event { ticket: "T1".into(), seq: 0, at, kind: received }).unwrap();
+/// r.apply(at, &EventKind::Dispatched { agency: "center:triage".into(), priority: Priority::Normal, deadline: at }).unwrap();
+/// assert_eq!(r.state(), State::Dispatched);
+/// assert!(r.apply(at, &EventKind::Responded { worker: "w".into() }).is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct TicketRecord {
+    /// The ticket lives once, in the `Received` event at `history[0]`.
+    routing: Routing,
+    state: State,
+    agency: String,
+    priority: Priority,
+    deadline: Timestamp,
+    worker: Option<String>,
+    lease_until: Option<Timestamp>,
+    returned_from: SmallVec<[String; 2]>,
+    escalated: bool,
+    dispatched_at: Timestamp,
+    responded_at: Option<Timestamp>,
+    resolved_at: Option<Timestamp>,
+    evaluation: Option<Evaluation>,
+    /// Bumped at every dispatch, so stale work-list entries can be told apart.
+    version: u32,
+    history: Vec<(Timestamp, EventKind)>,
+}
+
+impl TicketRecord {
+    /// Starts a record from its `Received` event.
+    ///
+    /// # Errors
+    ///
+    /// If the event is not `Received`.
+    pub fn new(event: &Event) -> Result<TicketRecord, TransitionError> {
+        let EventKind::Received { routing, .. } = &event.kind else {
+            return Err(TransitionError {
+                ticket: event.ticket.clone(),
+                state: State::Received,
+                event: event.kind.name(),
+            });
+        };
+        Ok(TicketRecord {
+            routing: routing.clone(),
+            state: State::Received,
+            agency: String::new(),
+            priority: Priority::Normal,
+            deadline: event.at,
+            worker: None,
+            lease_until: None,
+            returned_from: SmallVec::new(),
+            escalated: false,
+            dispatched_at: event.at,
+            responded_at: None,
+            resolved_at: None,
+            evaluation: None,
+            version: 0,
+            history: vec![(event.at, event.kind.clone())],
+        })
+    }
+
+    /// Applies one event, or refuses it without changing anything.
+    ///
+    /// # Errors
+    ///
+    /// A [`TransitionError`] when the event is illegal in the current state.
+    pub fn apply(&mut self, at: Timestamp, kind: &EventKind) -> Result<(), TransitionError> {
+        use EventKind as E;
+        use State as S;
+        let refuse = || TransitionError {
+            ticket: self.ticket().id.clone(),
+            state: self.state,
+            event: kind.name(),
+        };
+        // After a Returned or Reassigned event the ticket is between agencies:
+        // only a Dispatched may follow.
+        let between = matches!(
+            self.history.last(),
+            Some((_, E::Returned { .. } | E::Reassigned { .. }))
+        );
+        match (self.state, kind) {
+            (S::Received, E::Dispatched { .. }) => {}
+            (_, E::Dispatched { .. }) if between => {}
+            _ if between => return Err(refuse()),
+            (S::Dispatched, E::Claimed { .. }) => {}
+            (S::Claimed, E::LeaseExpired) => {}
+            (S::Claimed, E::Responded { .. }) => {}
+            (S::Claimed | S::Responded, E::Resolved { .. }) => {}
+            (S::Claimed | S::Responded, E::Returned { .. }) => {}
+            (S::Dispatched | S::Claimed | S::Responded, E::Reassigned { .. }) => {}
+            (S::Dispatched | S::Claimed | S::Responded, E::Escalated) if !self.escalated => {}
+            (S::Resolved, E::Evaluated { .. }) => {}
+            _ => return Err(refuse()),
+        }
+        match kind {
+            // Refused by the legality match above; nothing to change.
+            E::Received { .. } => {}
+            E::Dispatched {
+                agency,
+                priority,
+                deadline,
+            } => {
+                self.state = S::Dispatched;
+                self.agency.clone_from(agency);
+                self.priority = *priority;
+                self.deadline = *deadline;
+                self.worker = None;
+                self.lease_until = None;
+                self.dispatched_at = at;
+                self.version += 1;
+            }
+            E::Claimed {
+                worker,
+                lease_until,
+            } => {
+                self.state = S::Claimed;
+                self.worker = Some(worker.clone());
+                self.lease_until = Some(*lease_until);
+            }
+            E::LeaseExpired => {
+                self.state = S::Dispatched;
+                self.worker = None;
+                self.lease_until = None;
+                self.version += 1;
+            }
+            E::Responded { .. } => {
+                self.state = S::Responded;
+                self.lease_until = None;
+                self.responded_at = Some(at);
+            }
+            E::Resolved { .. } => {
+                self.state = S::Resolved;
+                self.lease_until = None;
+                self.resolved_at = Some(at);
+            }
+            E::Returned { .. } => {
+                self.returned_from.push(self.agency.clone());
+                self.lease_until = None;
+            }
+            E::Reassigned { .. } => self.lease_until = None,
+            E::Escalated => self.escalated = true,
+            E::Evaluated {
+                responded,
+                resolved,
+                satisfied,
+            } => {
+                self.state = S::Evaluated;
+                self.evaluation = Some(Evaluation {
+                    responded: *responded,
+                    resolved: *resolved,
+                    satisfied: *satisfied,
+                });
+            }
+        }
+        self.history.push((at, kind.clone()));
+        Ok(())
+    }
+
+    /// The ticket as submitted.
+    pub fn ticket(&self) -> &Ticket {
+        match &self.history[0].1 {
+            EventKind::Received { ticket, .. } => ticket,
+            // `new` only starts a record from a Received event, and history
+            // only grows.
+            _ => unreachable!("a record's first event is Received"),
+        }
+    }
+    /// What the router made of it.
+    pub fn routing(&self) -> &Routing {
+        &self.routing
+    }
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+    /// The agency holding it (empty before the first dispatch).
+    pub fn agency(&self) -> &str {
+        &self.agency
+    }
+    /// Urgent or normal.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+    /// When it must be handled by.
+    pub fn deadline(&self) -> Timestamp {
+        self.deadline
+    }
+    /// The worker holding the claim, if claimed or responded.
+    pub fn worker(&self) -> Option<&str> {
+        self.worker.as_deref()
+    }
+    /// When the current claim lapses, if claimed.
+    pub fn lease_until(&self) -> Option<Timestamp> {
+        self.lease_until
+    }
+    /// The agencies that returned it, in order.
+    pub fn returned_from(&self) -> &[String] {
+        &self.returned_from
+    }
+    /// Whether it went past its deadline while open.
+    pub fn is_escalated(&self) -> bool {
+        self.escalated
+    }
+    /// When it was last put on a work list.
+    pub fn dispatched_at(&self) -> Timestamp {
+        self.dispatched_at
+    }
+    /// When the caller was first contacted.
+    pub fn responded_at(&self) -> Option<Timestamp> {
+        self.responded_at
+    }
+    /// When it was resolved.
+    pub fn resolved_at(&self) -> Option<Timestamp> {
+        self.resolved_at
+    }
+    /// The call-back's answers.
+    pub fn evaluation(&self) -> Option<Evaluation> {
+        self.evaluation
+    }
+    /// Every event so far, time-stamped, in order.
+    pub fn history(&self) -> &[(Timestamp, EventKind)] {
+        &self.history
+    }
+    pub(crate) fn version(&self) -> u32 {
+        self.version
+    }
+    /// The next event's sequence number.
+    pub(crate) fn next_seq(&self) -> u32 {
+        self.history.len() as u32
+    }
+}

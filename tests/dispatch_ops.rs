@@ -1,0 +1,451 @@
+//! The dispatch runtime's operations, one behaviour per test, with a clock
+//! the tests control (no sleeping).
+
+use std::sync::{Arc, Mutex};
+
+use hotline_router::dispatch::{
+    Clock, DispatchConfig, Dispatcher, Event, EventKind, ManualClock, Observer, OpError, State,
+    SubmitError,
+};
+use hotline_router::evaluate::GroupBy;
+use hotline_router::{Priority, Router, RouterConfig, RuleConfig, Ticket};
+use jiff::{SignedDuration, Timestamp};
+
+const START: &str = "2024-11-20T08:00:00+08:00";
+
+fn setup(config: DispatchConfig) -> (Dispatcher, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    (
+        Dispatcher::new(Router::beijing(), config, clock.clone()),
+        clock,
+    )
+}
+
+fn noise(id: &str, clock: &ManualClock) -> Ticket {
+    Ticket::new(id, "楼上装修噪音太大")
+        .with_address("朝阳区呼家楼街道")
+        .with_received_at(clock.now())
+}
+
+const HUJIALOU: &str = "street:110105003";
+
+#[derive(Default)]
+struct Log(Mutex<Vec<Event>>);
+impl Observer for Log {
+    fn on_event(&self, event: &Event) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+#[test]
+fn smoke_submit_claim_respond_resolve_evaluate() {
+    let (d, clock) = setup(DispatchConfig::default());
+    let r = d.submit(noise("T1", &clock)).unwrap();
+    assert_eq!(
+        (r.agency.as_str(), r.priority),
+        (HUJIALOU, Priority::Normal)
+    );
+    let c = d.claim(HUJIALOU, "w1").unwrap();
+    assert_eq!(c.id, "T1");
+    assert!(d.claim(HUJIALOU, "w2").is_none(), "one ticket, one claim");
+    d.respond("T1", "w1").unwrap();
+    d.resolve("T1", "w1", "talked to the neighbour").unwrap();
+    d.evaluate("T1", true, true, false).unwrap();
+    let record = d.record("T1").unwrap();
+    assert_eq!(record.state(), State::Evaluated);
+    let names: Vec<&str> = record.history().iter().map(|(_, k)| k.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "received",
+            "dispatched",
+            "claimed",
+            "responded",
+            "resolved",
+            "evaluated"
+        ]
+    );
+    assert_eq!(d.open_at(HUJIALOU), 0);
+}
+
+#[test]
+fn urgent_first_then_oldest_first() {
+    let (d, clock) = setup(DispatchConfig::default());
+    let at = |mins: i64| {
+        clock
+            .now()
+            .checked_add(SignedDuration::from_mins(mins))
+            .unwrap()
+    };
+    d.submit(noise("late", &clock).with_received_at(at(30)))
+        .unwrap();
+    d.submit(noise("early", &clock).with_received_at(at(10)))
+        .unwrap();
+    // Urgency words raise priority; elevators go to the same street office.
+    d.submit(
+        Ticket::new("urgent", "电梯坏了，有人被困在里面")
+            .with_address("朝阳区呼家楼街道")
+            .with_received_at(at(40)),
+    )
+    .unwrap();
+    let order: Vec<String> = std::iter::from_fn(|| d.claim(HUJIALOU, "w").map(|c| c.id)).collect();
+    assert_eq!(order, ["urgent", "early", "late"]);
+}
+
+#[test]
+fn duplicate_ids_are_refused_and_nothing_changes() {
+    let (d, clock) = setup(DispatchConfig::default());
+    d.submit(noise("T1", &clock)).unwrap();
+    let err = d.submit(noise("T1", &clock)).unwrap_err();
+    assert!(matches!(err, SubmitError::Duplicate(_)));
+    assert_eq!(d.counts().total, 1);
+    assert_eq!(d.open_at(HUJIALOU), 1);
+}
+
+#[test]
+fn invalid_tickets_are_handed_back() {
+    let (d, clock) = setup(DispatchConfig::default());
+    let err = d
+        .submit(Ticket::new("", "噪音").with_received_at(clock.now()))
+        .unwrap_err();
+    assert!(matches!(err, SubmitError::Invalid { .. }), "{err}");
+    assert_eq!(err.into_ticket().text, "噪音");
+    assert_eq!(d.counts().total, 0);
+}
+
+#[test]
+fn capacity_per_agency_and_total() {
+    let (d, clock) = setup(DispatchConfig {
+        capacity_per_agency: 2,
+        capacity_total: 3,
+        ..DispatchConfig::default()
+    });
+    d.submit(noise("A", &clock)).unwrap();
+    d.submit(noise("B", &clock)).unwrap();
+    let err = d.submit(noise("C", &clock)).unwrap_err();
+    assert!(
+        matches!(&err, SubmitError::Full { scope, limit: 2, .. } if scope == HUJIALOU),
+        "{err}"
+    );
+    d.submit(Ticket::new("D", "签证延期").with_received_at(clock.now()))
+        .unwrap();
+    let err = d
+        .submit(Ticket::new("E", "签证延期").with_received_at(clock.now()))
+        .unwrap_err();
+    assert!(
+        matches!(&err, SubmitError::Full { scope, limit: 3, .. } if scope == "the registry"),
+        "{err}"
+    );
+    // Resolving frees the agency's capacity, not the registry's.
+    let c = d.claim(HUJIALOU, "w").unwrap();
+    d.resolve(&c.id, "w", "done").unwrap();
+    assert_eq!(d.open_at(HUJIALOU), 1);
+}
+
+#[test]
+fn only_the_holder_may_act_and_leases_expire() {
+    let (d, clock) = setup(DispatchConfig {
+        lease: SignedDuration::from_mins(10),
+        ..DispatchConfig::default()
+    });
+    d.submit(noise("T1", &clock)).unwrap();
+    d.claim(HUJIALOU, "w1").unwrap();
+    assert!(matches!(
+        d.respond("T1", "w2"),
+        Err(OpError::NotHolder { .. })
+    ));
+    clock.advance(SignedDuration::from_mins(11));
+    // The next claim puts the lapsed one back first.
+    let c = d.claim(HUJIALOU, "w2").unwrap();
+    assert_eq!(c.id, "T1");
+    assert!(matches!(
+        d.respond("T1", "w1"),
+        Err(OpError::NotHolder { .. })
+    ));
+    d.respond("T1", "w2").unwrap();
+    // Responding is acting on it: no expiry after that.
+    clock.advance(SignedDuration::from_hours(5));
+    assert_eq!(d.expire_leases(clock.now()), 0);
+    assert_eq!(d.record("T1").unwrap().state(), State::Responded);
+}
+
+#[test]
+fn returns_reroute_without_the_agency_then_go_to_triage() {
+    let (d, clock) = setup(DispatchConfig {
+        max_returns: 2,
+        ..DispatchConfig::default()
+    });
+    // Elevators: street office, co-handler the district market regulator.
+    d.submit(
+        Ticket::new("E1", "电梯坏了一个星期没人修")
+            .with_address("朝阳区呼家楼街道")
+            .with_received_at(clock.now()),
+    )
+    .unwrap();
+    d.claim(HUJIALOU, "w").unwrap();
+    let r = d
+        .return_ticket("E1", "w", "elevators are the market regulator's")
+        .unwrap();
+    assert_eq!(r.agency, "district:110105:market");
+    d.claim("district:110105:market", "m").unwrap();
+    let r = d.return_ticket("E1", "m", "not ours either").unwrap();
+    assert_eq!(r.agency, "center:triage");
+    let record = d.record("E1").unwrap();
+    assert_eq!(record.returned_from(), [HUJIALOU, "district:110105:market"]);
+    assert_eq!(d.open_at(HUJIALOU), 0);
+    assert_eq!(d.open_at("center:triage"), 1);
+}
+
+#[test]
+fn reassign_by_hand() {
+    let (d, clock) = setup(DispatchConfig::default());
+    d.submit(noise("T1", &clock)).unwrap();
+    assert!(matches!(
+        d.reassign("T1", "city:nowhere", "lead", "x"),
+        Err(OpError::UnknownAgency(_))
+    ));
+    let r = d
+        .reassign(
+            "T1",
+            "district:110105:ecology",
+            "lead",
+            "construction noise",
+        )
+        .unwrap();
+    assert_eq!(r.agency, "district:110105:ecology");
+    // The old list's entry is stale and skipped.
+    assert!(d.claim(HUJIALOU, "w").is_none());
+    assert_eq!(d.claim("district:110105:ecology", "e").unwrap().id, "T1");
+}
+
+#[test]
+fn illegal_operations_are_typed_errors() {
+    let (d, clock) = setup(DispatchConfig::default());
+    d.submit(noise("T1", &clock)).unwrap();
+    assert!(matches!(
+        d.evaluate("T1", true, true, true),
+        Err(OpError::Transition(_))
+    ));
+    assert!(matches!(
+        d.resolve("T1", "w", "x"),
+        Err(OpError::Transition(_))
+    ));
+    assert!(matches!(
+        d.respond("nope", "w"),
+        Err(OpError::UnknownTicket(_))
+    ));
+    d.claim(HUJIALOU, "w").unwrap();
+    d.resolve("T1", "w", "done").unwrap();
+    assert!(matches!(
+        d.return_ticket("T1", "w", "x"),
+        Err(OpError::Transition(_))
+    ));
+    assert!(matches!(
+        d.reassign("T1", HUJIALOU, "lead", "x"),
+        Err(OpError::Transition(_))
+    ));
+}
+
+#[test]
+fn overdue_escalates_once_and_stays_visible_until_closed() {
+    let (d, clock) = setup(DispatchConfig::default());
+    let gas = d
+        .submit(Ticket::new("G", "燃气泄漏").with_received_at(clock.now()))
+        .unwrap();
+    d.submit(noise("N", &clock)).unwrap();
+    assert!(d.overdue(clock.now()).is_empty());
+    clock.set(
+        gas.deadline
+            .checked_add(SignedDuration::from_secs(1))
+            .unwrap(),
+    );
+    let overdue = d.overdue(clock.now());
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].id, "G");
+    assert_eq!(d.overdue(clock.now()).len(), 1, "still open, still visible");
+    let escalations = d
+        .record("G")
+        .unwrap()
+        .history()
+        .iter()
+        .filter(|(_, k)| matches!(k, EventKind::Escalated))
+        .count();
+    assert_eq!(escalations, 1);
+    let c = d.claim("city:gas", "w").unwrap();
+    d.resolve(&c.id, "w", "fixed").unwrap();
+    assert!(d.overdue(clock.now()).is_empty());
+}
+
+#[test]
+fn reload_changes_new_routes_only() {
+    let (d, clock) = setup(DispatchConfig::default());
+    d.submit(noise("before", &clock)).unwrap();
+    let mut config = RouterConfig::beijing();
+    config.routing.rules.push(RuleConfig {
+        categories: vec!["env.noise".into()],
+        district: Some("110105".into()),
+        agency: Some("district:ecology".into()),
+        ..RuleConfig::default()
+    });
+    d.reload(Router::from_config(config).unwrap());
+    let after = d.submit(noise("after", &clock)).unwrap();
+    assert_eq!(after.agency, "district:110105:ecology");
+    assert_eq!(d.record("before").unwrap().agency(), HUJIALOU);
+}
+
+#[test]
+fn events_rebuild_the_same_state() {
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let log = Arc::new(Log::default());
+    let d = Dispatcher::with_observer(
+        Router::beijing(),
+        DispatchConfig::default(),
+        clock.clone(),
+        log.clone(),
+    );
+    for i in 0..6 {
+        d.submit(noise(&format!("T{i}"), &clock)).unwrap();
+    }
+    d.submit(Ticket::new("G", "燃气泄漏").with_received_at(clock.now()))
+        .unwrap();
+    d.claim(HUJIALOU, "w").unwrap();
+    d.claim(HUJIALOU, "w").unwrap();
+    d.respond("T0", "w").unwrap();
+    d.resolve("T0", "w", "ok").unwrap();
+    d.evaluate("T0", true, true, true).unwrap();
+    d.return_ticket("T1", "w", "no").unwrap();
+    clock.advance(SignedDuration::from_hours(3));
+    d.overdue(clock.now());
+    let events = log.0.lock().unwrap().clone();
+    // In order per ticket, without gaps.
+    for id in ["T0", "T1", "G"] {
+        let seqs: Vec<u32> = events
+            .iter()
+            .filter(|e| e.ticket == id)
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, (0..seqs.len() as u32).collect::<Vec<_>>(), "{id}");
+    }
+    let restored = Dispatcher::restore(
+        Router::beijing(),
+        DispatchConfig::default(),
+        ManualClock::new(clock.now()),
+        events,
+    )
+    .unwrap();
+    assert_eq!(restored.counts(), d.counts());
+    for id in ["T0", "T1", "T2", "G"] {
+        let (a, b) = (d.record(id).unwrap(), restored.record(id).unwrap());
+        assert_eq!(
+            (a.state(), a.agency(), a.history()),
+            (b.state(), b.agency(), b.history()),
+            "{id}"
+        );
+    }
+    // Work continues on the restored runtime in the same order.
+    assert_eq!(
+        restored.claim(HUJIALOU, "w").map(|c| c.id),
+        d.claim(HUJIALOU, "w").map(|c| c.id)
+    );
+    assert_eq!(restored.overdue(clock.now()), d.overdue(clock.now()));
+}
+
+#[test]
+fn restore_rejects_broken_histories() {
+    let at: Timestamp = START.parse().unwrap();
+    let e = |seq, kind| Event {
+        ticket: "T".into(),
+        seq,
+        at,
+        kind,
+    };
+    let err = Dispatcher::restore(
+        Router::beijing(),
+        DispatchConfig::default(),
+        ManualClock::new(at),
+        [e(0, EventKind::Escalated)],
+    );
+    assert!(err.is_err());
+    let err = Dispatcher::restore(
+        Router::beijing(),
+        DispatchConfig::default(),
+        ManualClock::new(at),
+        [e(3, EventKind::Escalated)],
+    );
+    assert!(err.is_err());
+}
+
+#[test]
+fn rates_on_a_hand_checked_example() {
+    let (d, clock) = setup(DispatchConfig::default());
+    // Four noise tickets at 呼家楼: evaluated (yes,yes,yes), (yes,no,no),
+    // (yes,yes,no), and one still open.
+    for i in 0..4 {
+        d.submit(noise(&format!("T{i}"), &clock)).unwrap();
+    }
+    let answers = [
+        (true, true, true),
+        (true, false, false),
+        (true, true, false),
+    ];
+    for (i, (resp, res, sat)) in answers.into_iter().enumerate() {
+        let c = d.claim(HUJIALOU, "w").unwrap();
+        d.resolve(&c.id, "w", "done").unwrap();
+        d.evaluate(&c.id, resp, res, sat).unwrap();
+        if i == 2 {
+            clock.advance(SignedDuration::from_hours(24 * 30)); // the last one closes late
+        }
+    }
+    let c = d.claim(HUJIALOU, "w").unwrap();
+    d.resolve(&c.id, "w", "late").unwrap();
+    let rows = d.rates(GroupBy::Street, Timestamp::MIN, Timestamp::MAX);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!(
+        (r.key.as_str(), r.received, r.closed, r.evaluated),
+        ("110105003", 4, 4, 3)
+    );
+    assert_eq!(
+        (r.responded, r.resolved, r.satisfied, r.on_time),
+        (3, 2, 1, 3)
+    );
+    assert_eq!(r.response_rate(), Some(1.0));
+    assert_eq!(r.resolution_rate(), Some(2.0 / 3.0));
+    assert_eq!(r.satisfaction_rate(), Some(1.0 / 3.0));
+    assert_eq!(r.on_time_rate(), Some(0.75));
+    let ranking = d.monthly_ranking(2024, 11, 3, 1);
+    assert_eq!(ranking.bottom, [HUJIALOU]);
+    assert!(d.monthly_ranking(2024, 12, 1, 1).ranked.is_empty());
+}
+
+#[test]
+fn restore_dispatches_a_ticket_cut_off_mid_submit() {
+    let at: Timestamp = START.parse().unwrap();
+    let received = Event {
+        ticket: "T".into(),
+        seq: 0,
+        at,
+        kind: EventKind::Received {
+            ticket: Box::new(
+                Ticket::new("T", "楼上装修噪音太大")
+                    .with_address("朝阳区呼家楼街道")
+                    .with_received_at(at),
+            ),
+            routing: hotline_router::dispatch::Routing {
+                category: "env.noise".into(),
+                district: None,
+                street: None,
+            },
+        },
+    };
+    let d = Dispatcher::restore(
+        Router::beijing(),
+        DispatchConfig::default(),
+        ManualClock::new(at),
+        [received],
+    )
+    .unwrap();
+    assert_eq!(d.record("T").unwrap().state(), State::Dispatched);
+    assert_eq!(d.open_at(HUJIALOU), 1);
+    assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "T");
+}
