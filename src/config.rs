@@ -15,12 +15,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Calendar;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::geojson::{parse_feature_collection, Untidy};
 use crate::locate::region::Region;
 use crate::rules::Priority;
 
 /// Everything a [`Router`](crate::Router) is built from.
+///
+/// `calendar` counts working days for deadlines (China's, with public
+/// holidays and make-up days, for [`RouterConfig::beijing`]).
 ///
 /// # Examples
 ///
@@ -41,6 +45,8 @@ pub struct RouterConfig {
     pub routing: RoutingConfig,
     /// Where things are: districts (with polygons), streets, communities.
     pub jurisdictions: JurisdictionsConfig,
+    /// Working days for deadlines.
+    pub calendar: Calendar,
 }
 
 /// The taxonomy: categories with weighted keywords, and urgency words.
@@ -177,15 +183,22 @@ fn default_triage_name() -> String {
     "12345 human triage".into()
 }
 
-/// Deadlines, in hours from when a ticket was received.
+/// Deadlines: hours for urgent tickets; hours or working days for normal
+/// ones (exactly one of the two).
+///
+/// Working days are counted on the router's [`Calendar`]: the deadline is
+/// the end of the N-th working day after the day the ticket was received, so
+/// a ticket received on the eve of the National Day week gets its days after
+/// the holiday.
 ///
 /// # Examples
 ///
 /// ```
 /// use hotline_router::Sla;
 ///
-/// let sla = Sla { urgent_hours: 2, normal_hours: 72 };
-/// assert!(sla.urgent_hours < sla.normal_hours);
+/// let sla = Sla::working_days(2, 5);
+/// assert_eq!((sla.urgent_hours, sla.normal_working_days), (2, Some(5)));
+/// assert_eq!(Sla::hours(1, 48).normal_hours, Some(48));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -193,15 +206,37 @@ pub struct Sla {
     /// Hours allowed for an urgent ticket.
     pub urgent_hours: u32,
     /// Hours allowed for a normal ticket.
-    pub normal_hours: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal_hours: Option<u32>,
+    /// Working days allowed for a normal ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal_working_days: Option<u32>,
+}
+
+impl Sla {
+    /// Urgent in hours, normal in hours.
+    pub fn hours(urgent_hours: u32, normal_hours: u32) -> Sla {
+        Sla {
+            urgent_hours,
+            normal_hours: Some(normal_hours),
+            normal_working_days: None,
+        }
+    }
+
+    /// Urgent in hours, normal in working days.
+    pub fn working_days(urgent_hours: u32, normal_working_days: u32) -> Sla {
+        Sla {
+            urgent_hours,
+            normal_hours: None,
+            normal_working_days: Some(normal_working_days),
+        }
+    }
 }
 
 impl Default for Sla {
+    /// Two hours urgent, five working days normal.
     fn default() -> Self {
-        Sla {
-            urgent_hours: 2,
-            normal_hours: 120,
-        }
+        Sla::working_days(2, 5)
     }
 }
 
@@ -392,6 +427,7 @@ impl RouterConfig {
             taxonomy: TaxonomyConfig::from_toml(BEIJING_TAXONOMY, "embedded taxonomy.toml")?,
             routing: RoutingConfig::from_toml(BEIJING_ROUTING, "embedded routing.toml")?,
             jurisdictions: JurisdictionsConfig::try_beijing()?,
+            calendar: Calendar::china(),
         })
     }
 }

@@ -100,6 +100,11 @@ pub enum BuildErrorKind {
         /// What they both set, e.g. "heating @ street 110105003".
         target: String,
     },
+    /// An SLA that does not say how long a normal ticket may take, or says it twice.
+    InvalidSla {
+        /// Where the SLA was found.
+        context: String,
+    },
     /// A handler specification could not be understood.
     InvalidHandler {
         /// Where the handler was found.
@@ -189,6 +194,10 @@ impl fmt::Display for BuildError {
                 second,
                 target,
             } => write!(f, "{first} and {second} both set {target}: keep one"),
+            InvalidSla { context } => write!(
+                f,
+                "{context}: an SLA needs exactly one of normal_hours and normal_working_days"
+            ),
             InvalidHandler { context, handler } => write!(
                 f,
                 "{context}: cannot understand handler '{handler}' (expected street, \

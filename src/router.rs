@@ -5,6 +5,7 @@ use std::sync::Arc;
 use jiff::{tz::TimeZone, SignedDuration, Timestamp};
 use serde::Serialize;
 
+use crate::calendar::Calendar;
 use crate::classify::language::{Language, LanguageService};
 use crate::classify::{Category, CategoryId, Classification, Classifier};
 use crate::config::RouterConfig;
@@ -73,6 +74,7 @@ impl RouterBuilder {
                 locator,
                 rules,
                 time_zone: TimeZone::fixed(offset),
+                calendar: config.calendar,
                 max_text_bytes: self.max_text_bytes,
             }),
         })
@@ -119,6 +121,7 @@ struct Inner {
     locator: Locator,
     rules: RuleSet,
     time_zone: TimeZone,
+    calendar: Calendar,
     max_text_bytes: usize,
 }
 
@@ -193,14 +196,20 @@ impl Router {
             Priority::Normal
         };
         let sla = assignment.sla();
-        let hours = match priority {
-            Priority::Urgent => sla.urgent_hours,
-            Priority::Normal => sla.normal_hours,
+        let after_hours = |hours: u32| {
+            ticket
+                .received_at
+                .checked_add(SignedDuration::from_hours(i64::from(hours)))
+                .unwrap_or(Timestamp::MAX)
         };
-        let deadline = ticket
-            .received_at
-            .checked_add(SignedDuration::from_hours(i64::from(hours)))
-            .unwrap_or(Timestamp::MAX);
+        let deadline = match (priority, sla.normal_working_days) {
+            (Priority::Urgent, _) => after_hours(sla.urgent_hours),
+            (Priority::Normal, Some(days)) => {
+                inner.calendar.add_working_days(ticket.received_at, days)
+            }
+            // The rule set checked that an SLA has one of the two.
+            (Priority::Normal, None) => after_hours(sla.normal_hours.unwrap_or(0)),
+        };
         let language = Language::detect(if ticket.text.trim().is_empty() {
             address
         } else {
@@ -260,6 +269,11 @@ impl Router {
     /// The time zone deadlines are written in.
     pub fn time_zone(&self) -> &TimeZone {
         &self.inner.time_zone
+    }
+
+    /// The working-day calendar deadlines are counted on.
+    pub fn calendar(&self) -> &Calendar {
+        &self.inner.calendar
     }
 }
 
@@ -503,9 +517,15 @@ impl<'r> Decision<'r> {
             None => {}
         }
         let sla = self.assignment.sla();
-        out.push(match self.priority {
-            Priority::Urgent => format!("deadline: {} h (urgent SLA)", sla.urgent_hours),
-            Priority::Normal => format!("deadline: {} h (normal SLA)", sla.normal_hours),
+        out.push(match (self.priority, sla.normal_working_days) {
+            (Priority::Urgent, _) => format!("deadline: {} h (urgent SLA)", sla.urgent_hours),
+            (Priority::Normal, Some(days)) => format!(
+                "deadline: {days} working days (normal SLA, {} calendar)",
+                r.inner.calendar.name()
+            ),
+            (Priority::Normal, None) => {
+                format!("deadline: {} h (normal SLA)", sla.normal_hours.unwrap_or(0))
+            }
         });
         if self.language.service() != LanguageService::Native {
             out.push(format!(

@@ -200,6 +200,16 @@ enum Spec {
     Fixed(AgencyId),
 }
 
+fn check_sla(sla: &Sla, context: &str) -> Result<(), BuildError> {
+    if sla.normal_hours.is_some() == sla.normal_working_days.is_some() {
+        return Err(BuildErrorKind::InvalidSla {
+            context: context.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// A rule's lead and co-handler specs; `None` keeps the category's.
 type ParsedRule = (Option<Spec>, Option<Vec<Spec>>);
 
@@ -280,6 +290,7 @@ impl RuleSet {
             rs.add_agency(format!("street:{}", s.code()), s.name().to_string())?;
         }
         let gov = depts.iter().position(|d| d.as_str() == "gov");
+        check_sla(&routing.default_sla, "default_sla")?;
 
         // Category handlers.
         let mut handlers: Vec<(Spec, Vec<Spec>, Sla)> = Vec::new();
@@ -304,6 +315,9 @@ impl RuleSet {
                 h.co.iter()
                     .map(|c| rs.parse_spec(c, &context, &depts))
                     .collect::<Result<Vec<_>, _>>()?;
+            if let Some(sla) = &h.sla {
+                check_sla(sla, &context)?;
+            }
             handlers.push((lead, co, h.sla.unwrap_or(routing.default_sla)));
         }
 
@@ -314,6 +328,9 @@ impl RuleSet {
         for (i, rule) in routing.rules.iter().enumerate() {
             let context = format!("rule {i}");
             parsed.push(rs.parse_rule(rule, &context, &depts)?);
+            if let Some(sla) = &rule.sla {
+                check_sla(sla, &context)?;
+            }
             if rule.categories.is_empty() {
                 return Err(BuildErrorKind::UnknownCategory {
                     context,

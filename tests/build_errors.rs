@@ -214,3 +214,28 @@ fn garbage_configuration_text() {
         }
     }
 }
+
+#[test]
+fn an_sla_must_say_how_long_a_normal_ticket_may_take_once() {
+    let err = build_err(|c| {
+        c.routing.handlers.get_mut("heating").unwrap().sla = Some(hotline_router::Sla {
+            urgent_hours: 4,
+            normal_hours: Some(48),
+            normal_working_days: Some(2),
+        })
+    });
+    assert_eq!(
+        err.to_string(),
+        "[handler.\"heating\"]: an SLA needs exactly one of normal_hours and normal_working_days"
+    );
+    let err = build_err(|c| {
+        c.routing.default_sla = hotline_router::Sla {
+            urgent_hours: 2,
+            normal_hours: None,
+            normal_working_days: None,
+        }
+    });
+    assert!(
+        matches!(err.kind(), BuildErrorKind::InvalidSla { context } if context == "default_sla")
+    );
+}

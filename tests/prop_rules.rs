@@ -131,10 +131,7 @@ fn build(case: &Case) -> (Classifier, Jurisdictions, RoutingConfig) {
             HandlerConfig {
                 handler: SPECS[*lead].into(),
                 co: co.iter().map(|i| SPECS[*i].to_string()).collect(),
-                sla: Some(Sla {
-                    urgent_hours: 1,
-                    normal_hours: 10 + c as u32,
-                }),
+                sla: Some(Sla::hours(1, 10 + c as u32)),
             },
         );
     }

@@ -287,7 +287,23 @@ fn urgent_words_raise_priority_and_shorten_the_deadline() {
     let t = Ticket::new("G2", "燃气费怎么交").with_received_at(at);
     let d = router().route(&t).unwrap();
     assert_eq!(d.priority(), Priority::Normal);
-    assert_eq!(d.deadline_local(), "2024-11-22T08:00:00+08:00");
+    // Two working days after Wednesday: the end of Friday.
+    assert_eq!(d.deadline_local(), "2024-11-23T00:00:00+08:00");
+}
+
+#[test]
+fn normal_deadlines_count_working_days_on_the_china_calendar() {
+    // Received the Monday before the National Day week: five working days
+    // are 8, 9, 10, 11 October and Saturday 12 October, a make-up working day.
+    let at: jiff::Timestamp = "2024-09-30T10:00:00+08:00".parse().unwrap();
+    let d = router().route(&noise("N").with_received_at(at)).unwrap();
+    assert_eq!(d.priority(), Priority::Normal);
+    assert_eq!(d.deadline_local(), "2024-10-13T00:00:00+08:00");
+    assert!(
+        d.explain().iter().any(|r| r.contains("5 working days")),
+        "{:?}",
+        d.explain()
+    );
 }
 
 #[test]

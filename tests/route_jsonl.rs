@@ -47,7 +47,7 @@ fn every_line_gets_exactly_one_answer_in_order() {
     assert_eq!(ok["agency"], "district:110105:city_mgmt");
     assert_eq!(ok["co_agencies"], Value::Array(vec![]));
     assert_eq!(ok["priority"], "normal");
-    assert_eq!(ok["deadline"], "2024-11-22T08:00:00+08:00");
+    assert_eq!(ok["deadline"], "2024-11-23T00:00:00+08:00");
     assert_eq!(ok["language"], "zh");
     assert_eq!(ok["language_service"], "native");
     assert!(!ok["explain"].as_array().unwrap().is_empty());
