@@ -18,6 +18,13 @@
 //!   co-handlers, priority and SLA into a dense table, checked at build.
 //! * [`router`] — a [`Router`] ties them together: `route(&ticket)` returns
 //!   a [`Decision`] that can explain itself.
+//! * [`dispatch`] — a [`Dispatcher`](dispatch::Dispatcher) runs the
+//!   lifecycle concurrently: per-agency work lists, claims with leases,
+//!   returns (退单), reassignment, escalation of overdue tickets on the
+//!   working-day [`Calendar`], hot reload of the router, and every event to
+//!   an observer.
+//! * [`evaluate`] — the 三率 per agency, street or district, and the monthly
+//!   ranking, computed from the lifecycle records.
 //!
 //! Everything is built once from plain data ([`RouterConfig`]) and then
 //! immutable: configuration errors are [`BuildError`]s at build time, and
@@ -126,6 +133,9 @@ mod tests {
         assert_send_sync::<BuildError>();
         assert_send_sync::<TicketError>();
         assert_send_sync::<Ticket>();
+        assert_send_sync::<dispatch::Dispatcher>();
+        assert_send_sync::<dispatch::SubmitError>();
+        assert_send_sync::<dispatch::OpError>();
     }
 }
 
