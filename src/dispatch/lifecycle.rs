@@ -274,8 +274,8 @@ pub struct Evaluation {
 /// ```
 #[derive(Clone, Debug)]
 pub struct TicketRecord {
-    /// The ticket lives once, in the `Received` event at `history[0]`.
-    routing: Routing,
+    // The ticket and its routing live once, in the `Received` event at
+    // `history[0]`.
     state: State,
     agency: String,
     priority: Priority,
@@ -300,7 +300,7 @@ impl TicketRecord {
     ///
     /// If the event is not `Received`.
     pub fn new(event: &Event) -> Result<TicketRecord, TransitionError> {
-        let EventKind::Received { routing, .. } = &event.kind else {
+        let EventKind::Received { .. } = &event.kind else {
             return Err(TransitionError {
                 ticket: event.ticket.clone(),
                 state: State::Received,
@@ -308,7 +308,6 @@ impl TicketRecord {
             });
         };
         Ok(TicketRecord {
-            routing: routing.clone(),
             state: State::Received,
             agency: String::new(),
             priority: Priority::Normal,
@@ -332,6 +331,51 @@ impl TicketRecord {
     ///
     /// A [`TransitionError`] when the event is illegal in the current state.
     pub fn apply(&mut self, at: Timestamp, kind: &EventKind) -> Result<(), TransitionError> {
+        self.check(kind)?;
+        self.update(at, kind);
+        self.history.push((at, kind.clone()));
+        Ok(())
+    }
+
+    /// [`apply`](Self::apply) taking the event by value: the runtime's hot
+    /// path keeps it without a copy.
+    pub(crate) fn apply_owned(
+        &mut self,
+        at: Timestamp,
+        kind: EventKind,
+    ) -> Result<(), TransitionError> {
+        self.check(&kind)?;
+        self.update(at, &kind);
+        self.history.push((at, kind));
+        Ok(())
+    }
+
+    /// Starts a record from a `Received` event taken by value.
+    pub(crate) fn start(at: Timestamp, ticket: Box<Ticket>, routing: Routing) -> TicketRecord {
+        let mut record = TicketRecord {
+            state: State::Received,
+            agency: String::new(),
+            priority: Priority::Normal,
+            deadline: at,
+            worker: None,
+            lease_until: None,
+            returned_from: SmallVec::new(),
+            escalated: false,
+            dispatched_at: at,
+            responded_at: None,
+            resolved_at: None,
+            evaluation: None,
+            version: 0,
+            history: Vec::with_capacity(8),
+        };
+        record
+            .history
+            .push((at, EventKind::Received { ticket, routing }));
+        record
+    }
+
+    /// Whether `kind` is legal now.
+    fn check(&self, kind: &EventKind) -> Result<(), TransitionError> {
         use EventKind as E;
         use State as S;
         let refuse = || TransitionError {
@@ -359,6 +403,13 @@ impl TicketRecord {
             (S::Resolved, E::Evaluated { .. }) => {}
             _ => return Err(refuse()),
         }
+        Ok(())
+    }
+
+    /// What a legal event changes (history aside).
+    fn update(&mut self, at: Timestamp, kind: &EventKind) {
+        use EventKind as E;
+        use State as S;
         match kind {
             // Refused by the legality match above; nothing to change.
             E::Received { .. } => {}
@@ -419,22 +470,24 @@ impl TicketRecord {
                 });
             }
         }
-        self.history.push((at, kind.clone()));
-        Ok(())
     }
 
     /// The ticket as submitted.
     pub fn ticket(&self) -> &Ticket {
-        match &self.history[0].1 {
-            EventKind::Received { ticket, .. } => ticket,
-            // `new` only starts a record from a Received event, and history
-            // only grows.
-            _ => unreachable!("a record's first event is Received"),
-        }
+        self.received().0
     }
     /// What the router made of it.
     pub fn routing(&self) -> &Routing {
-        &self.routing
+        self.received().1
+    }
+
+    fn received(&self) -> (&Ticket, &Routing) {
+        match &self.history[0].1 {
+            EventKind::Received { ticket, routing } => (ticket, routing),
+            // Records start only from a Received event (`new`, `start`) and
+            // history only grows.
+            _ => unreachable!("a record's first event is Received"),
+        }
     }
     /// The current state.
     pub fn state(&self) -> State {

@@ -477,23 +477,22 @@ impl Dispatcher {
                 return Err(SubmitError::Duplicate(Box::new(ticket)));
             }
             MapEntry::Vacant(slot) => {
-                let received = Event {
-                    ticket: ticket.id.clone(),
-                    seq: 0,
-                    at: now,
-                    kind: EventKind::Received {
-                        ticket: Box::new(ticket),
-                        routing,
-                    },
-                };
-                // A fresh record accepts Received then Dispatched: cannot fail.
-                let mut record = TicketRecord::new(&received).expect("Received starts a record");
-                self.emit(&received);
+                let id = ticket.id.clone();
+                let mut record = TicketRecord::start(now, Box::new(ticket), routing);
+                if let Some(o) = &s.observer {
+                    o.on_event(&Event {
+                        ticket: id,
+                        seq: 0,
+                        at: now,
+                        kind: record.history()[0].1.clone(),
+                    });
+                }
                 let dispatched = EventKind::Dispatched {
                     agency: agency.clone(),
                     priority,
                     deadline,
                 };
+                // A fresh record accepts Dispatched: cannot fail.
                 self.apply_and_emit(&mut record, now, dispatched)
                     .expect("Dispatched follows Received");
                 let version = record.version();
@@ -999,21 +998,18 @@ impl Dispatcher {
         kind: EventKind,
     ) -> Result<(), TransitionError> {
         let seq = record.next_seq();
-        record.apply(now, &kind)?;
-        if self.shared.observer.is_some() {
-            self.emit(&Event {
-                ticket: record.ticket().id.clone(),
-                seq,
-                at: now,
-                kind,
-            });
-        }
-        Ok(())
-    }
-
-    fn emit(&self, event: &Event) {
-        if let Some(o) = &self.shared.observer {
-            o.on_event(event);
+        match &self.shared.observer {
+            None => record.apply_owned(now, kind),
+            Some(o) => {
+                record.apply(now, &kind)?;
+                o.on_event(&Event {
+                    ticket: record.ticket().id.clone(),
+                    seq,
+                    at: now,
+                    kind,
+                });
+                Ok(())
+            }
         }
     }
 
