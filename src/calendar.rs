@@ -256,10 +256,20 @@ impl Calendar {
     /// if it is beyond [`Date::MAX`].
     fn nth_working_day_after(&self, after: i64, n: i64) -> Option<i64> {
         // The count of working days in (after, d] grows by at most one a day,
-        // so the first d where it reaches n is the answer.
-        let (mut lo, mut hi) = (after, day_number(Date::MAX));
-        if self.working_days_in(lo, hi) < n {
-            return None;
+        // so the first d where it reaches n is the answer. The answer is
+        // close to `after` (n working days are about 7n/5 calendar days plus
+        // a holiday week or two), so gallop from a near guess and bisect
+        // the bracket, instead of bisecting up to Date::MAX — that cost
+        // ~6 µs, most of a whole `route`.
+        let last = day_number(Date::MAX);
+        let mut lo = after;
+        let mut hi = after.saturating_add(n + n / 2 + 16).min(last);
+        while self.working_days_in(after, hi) < n {
+            if hi == last {
+                return None;
+            }
+            lo = hi;
+            hi = after.saturating_add(2 * (hi - after)).min(last);
         }
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;

@@ -375,7 +375,7 @@ impl TicketRecord {
     }
 
     /// Whether `kind` is legal now.
-    fn check(&self, kind: &EventKind) -> Result<(), TransitionError> {
+    pub(crate) fn check(&self, kind: &EventKind) -> Result<(), TransitionError> {
         use EventKind as E;
         use State as S;
         let refuse = || TransitionError {

@@ -247,6 +247,10 @@ pub enum OpError {
     /// The agency is not one of the current router's.
     #[error("no agency {0}")]
     UnknownAgency(String),
+    /// Every agency the ticket could go to has returned it, triage included:
+    /// the return is refused and the holder keeps it (reassign it by hand).
+    #[error("ticket {0} was returned by every agency it could go to: reassign it by hand")]
+    NoAgencyLeft(String),
 }
 
 /// How many tickets are where, counted from the records.
@@ -560,13 +564,15 @@ impl Dispatcher {
     pub fn expire_leases(&self, now: Timestamp) -> usize {
         let s = &*self.shared;
         let mut expired = 0;
-        while let Some(front) = s.leases.front() {
-            if front.key().0 > now {
+        while let Some(due) = s.leases.front() {
+            if due.key().0 > now {
                 break;
             }
-            let Some(due) = s.leases.pop_front() else {
-                break;
-            };
+            // Remove exactly this entry: with `pop_front` a concurrent caller
+            // could have taken it meanwhile and this one the next, not yet due.
+            if !due.remove() {
+                continue;
+            }
             let (key, version) = due.value().clone();
             let Some(mut record) = s.records.get_mut(&key) else {
                 continue;
@@ -630,18 +636,22 @@ impl Dispatcher {
     ///
     /// # Errors
     ///
-    /// Unknown ticket, not claimed, or claimed by another worker.
+    /// Unknown ticket, not claimed, or claimed by another worker; or
+    /// [`OpError::NoAgencyLeft`] when every candidate, triage included, has
+    /// returned it (the holder keeps it).
     pub fn return_ticket(&self, id: &str, worker: &str, reason: &str) -> Result<Receipt, OpError> {
         self.by_holder(id, worker, |d, record, now| {
-            d.apply_and_emit(
-                record,
-                now,
-                EventKind::Returned {
-                    worker: worker.to_string(),
-                    reason: reason.to_string(),
-                },
-            )?;
-            let next = d.next_agency(record);
+            let returned = EventKind::Returned {
+                worker: worker.to_string(),
+                reason: reason.to_string(),
+            };
+            record.check(&returned)?;
+            // Decided before anything changes, so a refused return leaves the
+            // ticket with its holder.
+            let next = d
+                .next_agency(record, Some(record.agency()))
+                .ok_or_else(|| OpError::NoAgencyLeft(id.to_string()))?;
+            d.apply_and_emit(record, now, returned)?;
             d.redispatch(id, record, now, next)
         })
     }
@@ -706,13 +716,14 @@ impl Dispatcher {
     /// to the overdue tickets, not to all.
     pub fn overdue(&self, now: Timestamp) -> Vec<Overdue> {
         let s = &*self.shared;
-        while let Some(front) = s.deadlines.front() {
-            if front.key().0 > now {
+        while let Some(due) = s.deadlines.front() {
+            if due.key().0 > now {
                 break;
             }
-            let Some(due) = s.deadlines.pop_front() else {
-                break;
-            };
+            // Remove exactly this entry (see `expire_leases`).
+            if !due.remove() {
+                continue;
+            }
             let key = due.value().clone();
             let escalated = match s.records.get_mut(&key) {
                 Some(mut record) => {
@@ -922,7 +933,9 @@ impl Dispatcher {
         s.seq.store(next, Ordering::Relaxed);
         for key in unsent {
             if let Some(mut record) = s.records.get_mut(&key) {
-                let agency = d.next_agency(&record);
+                let agency = d
+                    .next_agency(&record, None)
+                    .unwrap_or_else(|| "center:triage".into());
                 let (priority, deadline) = match d.router().route(record.ticket()) {
                     Ok(decision) => (decision.priority(), decision.deadline()),
                     Err(_) => (Priority::Normal, record.ticket().received_at),
@@ -1013,30 +1026,38 @@ impl Dispatcher {
         }
     }
 
-    /// The agency a returned ticket goes to next.
-    fn next_agency(&self, record: &TicketRecord) -> String {
+    /// The agency a returned ticket goes to next: the router's choice, its
+    /// co-handlers, the district's 12345 office, then triage — the first that
+    /// has not returned it (`returning` is returning it now). After
+    /// `max_returns` returns only triage is left. `None` when every candidate
+    /// has returned it.
+    fn next_agency(&self, record: &TicketRecord, returning: Option<&str>) -> Option<String> {
         let router = self.router();
-        let refused = record.returned_from();
-        if refused.len() >= self.shared.config.max_returns as usize {
-            return "center:triage".into();
-        }
+        let refused: Vec<&str> = record
+            .returned_from()
+            .iter()
+            .map(String::as_str)
+            .chain(returning)
+            .collect();
         let mut candidates: Vec<String> = Vec::new();
-        if let Ok(d) = router.route(record.ticket()) {
-            candidates.push(d.agency_code().to_string());
-            let rules = router.rules();
-            candidates.extend(
-                d.co_agencies()
-                    .iter()
-                    .map(|a| rules.agency(*a).code().to_string()),
-            );
-            if let Some(district) = d.district_code() {
-                candidates.push(format!("district:{district}:gov"));
+        if refused.len() < self.shared.config.max_returns as usize {
+            if let Ok(d) = router.route(record.ticket()) {
+                candidates.push(d.agency_code().to_string());
+                let rules = router.rules();
+                candidates.extend(
+                    d.co_agencies()
+                        .iter()
+                        .map(|a| rules.agency(*a).code().to_string()),
+                );
+                if let Some(district) = d.district_code() {
+                    candidates.push(format!("district:{district}:gov"));
+                }
             }
         }
+        candidates.push("center:triage".into());
         candidates
             .into_iter()
-            .find(|a| !refused.contains(a) && router.rules().agency_id(a).is_some())
-            .unwrap_or_else(|| "center:triage".into())
+            .find(|a| !refused.contains(&a.as_str()) && router.rules().agency_id(a).is_some())
     }
 
     /// Moves an open ticket to `agency` and queues it there.

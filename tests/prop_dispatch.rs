@@ -1,0 +1,1067 @@
+//! Property tests of the dispatch runtime against a reference model.
+//!
+//! Random sequences of operations (small pools of ids, workers and agencies,
+//! so that duplicates, wrong holders and empty work lists happen often) and a
+//! random `DispatchConfig` (tiny capacities, short leases, few returns) run
+//! against a [`Dispatcher`] on a [`ManualClock`] and against a
+//! single-threaded model written with std collections that implements the
+//! documented semantics:
+//!
+//! * intake: refused when the id is empty/text missing (invalid), taken
+//!   (duplicate), or a capacity is reached (registry: all tickets held;
+//!   agency: its open tickets);
+//! * work lists: urgent first, then the oldest `received_at`, then the order
+//!   in which tickets joined the list;
+//! * claims hold a lease; leases lapse only when `expire_leases` runs (also
+//!   at every `claim`), in lease order, and the ticket rejoins its list;
+//!   responding or resolving ends the lease;
+//! * only the holder may respond, resolve or return;
+//! * a return is re-routed by the router (the model takes the agency from
+//!   the receipt) but never to an agency that already returned the ticket,
+//!   and after `max_returns` returns always to `center:triage`;
+//! * `overdue` escalates open tickets past their deadline once.
+//!
+//! After every action the outcome, `counts()`, `open_at` and every record's
+//! state, agency and holder must agree; at the end, the rates per agency.
+//!
+//! A failing case prints as a program that replays it: paste it into a
+//! `#[test]` in this file.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use hotline_router::dispatch::{
+    Clock, Counts, DispatchConfig, Dispatcher, Event, ManualClock, Observer, OpError, Overdue,
+    Receipt, State, SubmitError, TransitionError,
+};
+use hotline_router::evaluate::{GroupBy, Rates};
+use hotline_router::{Priority, Router, Ticket};
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+const START: &str = "2024-11-20T08:00:00+08:00";
+const HUJIALOU: &str = "street:110105003";
+const TRIAGE: &str = "center:triage";
+
+/// The Beijing router, built once per test binary.
+fn router() -> Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(Router::beijing).clone()
+}
+
+const IDS: [&str; 4] = ["T0", "T1", "T2", "T3"];
+const WORKERS: [&str; 2] = ["w0", "w1"];
+/// Where tickets go (first five), where returns and reassignments take them,
+/// and one code the router does not know.
+const AGENCIES: [&str; 8] = [
+    HUJIALOU,
+    "city:gas",
+    "city:exit_entry",
+    "district:110105:market",
+    "district:110105:gov",
+    TRIAGE,
+    "district:110105:ecology",
+    "city:nowhere",
+];
+const UNKNOWN_AGENCY: &str = "city:nowhere";
+
+/// The model's marker for the runtime's `OpError::NoAgencyLeft` answer to a
+/// return (never an agency code: it has no colon).
+const NO_AGENCY_LEFT: &str = "<no agency left>";
+
+/// Every event, in the order the observer saw them.
+#[derive(Default)]
+struct Log(Mutex<Vec<Event>>);
+impl Observer for Log {
+    fn on_event(&self, event: &Event) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+/// The kinds of ticket the generator submits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Noise at 呼家楼: the street office, normal.
+    Noise,
+    /// Gas leak, no address: the city gas company, urgent.
+    Gas,
+    /// Broken elevator at 呼家楼: the street office (co-handler: the district
+    /// market regulator), normal.
+    Elevator,
+    /// Someone trapped in an elevator at 呼家楼: the street office, urgent.
+    Trapped,
+    /// Visa extension: the exit-entry bureau, normal.
+    Visa,
+    /// No text, no address: refused as invalid.
+    Empty,
+}
+
+impl Kind {
+    fn ticket(self, id: &str, received_at: Timestamp) -> Ticket {
+        let (text, address) = match self {
+            Kind::Noise => ("楼上装修噪音太大", Some("朝阳区呼家楼街道")),
+            Kind::Gas => ("燃气泄漏", None),
+            Kind::Elevator => ("电梯坏了一个星期没人修", Some("朝阳区呼家楼街道")),
+            Kind::Trapped => ("电梯坏了，有人被困在里面", Some("朝阳区呼家楼街道")),
+            Kind::Visa => ("签证延期", None),
+            Kind::Empty => ("", None),
+        };
+        let t = Ticket::new(id, text).with_received_at(received_at);
+        match address {
+            Some(a) => t.with_address(a),
+            None => t,
+        }
+    }
+
+    /// Where the router sends it and how urgent it is (None: invalid).
+    fn route(self) -> Option<(&'static str, Priority)> {
+        match self {
+            Kind::Noise | Kind::Elevator => Some((HUJIALOU, Priority::Normal)),
+            Kind::Trapped => Some((HUJIALOU, Priority::Urgent)),
+            Kind::Gas => Some(("city:gas", Priority::Urgent)),
+            Kind::Visa => Some(("city:exit_entry", Priority::Normal)),
+            Kind::Empty => None,
+        }
+    }
+}
+
+/// A ticket received `age` minutes before the clock's now.
+fn ago(clock: &ManualClock, age: u32) -> Timestamp {
+    clock
+        .now()
+        .checked_sub(SignedDuration::from_mins(i64::from(age)))
+        .unwrap()
+}
+
+// ---- actions -------------------------------------------------------------------
+
+#[derive(Clone)]
+enum Action {
+    Submit { id: usize, kind: Kind, age: u32 },
+    Claim { agency: usize, worker: usize },
+    Respond { id: usize, worker: usize },
+    Resolve { id: usize, worker: usize },
+    Return { id: usize, worker: usize },
+    Reassign { id: usize, agency: usize },
+    Evaluate { id: usize, answers: [bool; 3] },
+    Advance { minutes: u32 },
+    ExpireLeases,
+    Overdue,
+}
+
+/// Prints the action as the statement that replays it.
+impl fmt::Debug for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Action::Submit { id, kind, age } => write!(
+                f,
+                "let _ = d.submit(Kind::{kind:?}.ticket({:?}, ago(&clock, {age})));",
+                IDS[id]
+            ),
+            Action::Claim { agency, worker } => {
+                write!(f, "d.claim({:?}, {:?});", AGENCIES[agency], WORKERS[worker])
+            }
+            Action::Respond { id, worker } => {
+                write!(
+                    f,
+                    "let _ = d.respond({:?}, {:?});",
+                    IDS[id], WORKERS[worker]
+                )
+            }
+            Action::Resolve { id, worker } => write!(
+                f,
+                "let _ = d.resolve({:?}, {:?}, \"done\");",
+                IDS[id], WORKERS[worker]
+            ),
+            Action::Return { id, worker } => write!(
+                f,
+                "let _ = d.return_ticket({:?}, {:?}, \"not ours\");",
+                IDS[id], WORKERS[worker]
+            ),
+            Action::Reassign { id, agency } => write!(
+                f,
+                "let _ = d.reassign({:?}, {:?}, \"lead\", \"by hand\");",
+                IDS[id], AGENCIES[agency]
+            ),
+            Action::Evaluate {
+                id,
+                answers: [a, b, c],
+            } => write!(f, "let _ = d.evaluate({:?}, {a}, {b}, {c});", IDS[id]),
+            Action::Advance { minutes } => {
+                write!(f, "clock.advance(SignedDuration::from_mins({minutes}));")
+            }
+            Action::ExpireLeases => write!(f, "d.expire_leases(clock.now());"),
+            Action::Overdue => write!(f, "d.overdue(clock.now());"),
+        }
+    }
+}
+
+/// A generated case: the runtime's knobs and the operations.
+#[derive(Clone)]
+struct Case {
+    config: DispatchConfig,
+    actions: Vec<Action>,
+}
+
+/// Prints the case as a program that replays it.
+impl fmt::Debug for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.config;
+        writeln!(f, "\n    // replay:")?;
+        writeln!(
+            f,
+            "    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));"
+        )?;
+        writeln!(
+            f,
+            "    let config = DispatchConfig {{ capacity_per_agency: {}, capacity_total: {}, lease: SignedDuration::from_mins({}), max_returns: {} }};",
+            c.capacity_per_agency,
+            c.capacity_total,
+            c.lease.as_secs() / 60,
+            c.max_returns
+        )?;
+        writeln!(
+            f,
+            "    let d = Dispatcher::new(router(), config, clock.clone());"
+        )?;
+        for a in &self.actions {
+            writeln!(f, "    {a:?}")?;
+        }
+        Ok(())
+    }
+}
+
+fn submit() -> impl Strategy<Value = Action> {
+    let kind = prop_oneof![
+        4 => Just(Kind::Noise),
+        2 => Just(Kind::Gas),
+        2 => Just(Kind::Elevator),
+        1 => Just(Kind::Trapped),
+        2 => Just(Kind::Visa),
+        1 => Just(Kind::Empty),
+    ];
+    let age = prop_oneof![2 => Just(0u32), 1 => 0u32..180];
+    (0..IDS.len(), kind, age).prop_map(|(id, kind, age)| Action::Submit { id, kind, age })
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let id = 0..IDS.len();
+    let worker = 0..WORKERS.len();
+    // Mostly the agencies that hold tickets.
+    let agency = prop_oneof![3 => 0..3usize, 3 => 0..AGENCIES.len()];
+    let minutes = prop_oneof![
+        5 => 1u32..90,
+        1 => Just(60 * 24 * 4), // past normal deadlines (5 working days)
+    ];
+    prop_oneof![
+        6 => submit(),
+        6 => (agency.clone(), worker.clone()).prop_map(|(agency, worker)| Action::Claim { agency, worker }),
+        3 => (id.clone(), worker.clone()).prop_map(|(id, worker)| Action::Respond { id, worker }),
+        3 => (id.clone(), worker.clone()).prop_map(|(id, worker)| Action::Resolve { id, worker }),
+        4 => (id.clone(), worker).prop_map(|(id, worker)| Action::Return { id, worker }),
+        1 => (id.clone(), 0..AGENCIES.len()).prop_map(|(id, agency)| Action::Reassign { id, agency }),
+        3 => (id, any::<[bool; 3]>()).prop_map(|(id, answers)| Action::Evaluate { id, answers }),
+        2 => minutes.prop_map(|minutes| Action::Advance { minutes }),
+        1 => Just(Action::ExpireLeases),
+        1 => Just(Action::Overdue),
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        1usize..6,
+        3usize..16,
+        5i64..90,
+        0u32..4,
+        // A few submits first, so that most operations find tickets.
+        prop::collection::vec(submit(), 1..6),
+        prop::collection::vec(action(), 1..70),
+    )
+        .prop_map(
+            |(per_agency, total, lease, max_returns, mut actions, more)| {
+                actions.extend(more);
+                Case {
+                    config: DispatchConfig {
+                        capacity_per_agency: per_agency,
+                        capacity_total: total,
+                        lease: SignedDuration::from_mins(lease),
+                        max_returns,
+                    },
+                    actions,
+                }
+            },
+        )
+}
+
+// ---- outcomes ------------------------------------------------------------------
+
+/// What an operation answered, in a comparable form.
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    Submitted(Receipt),
+    Invalid,
+    Duplicate,
+    Full { scope: String, limit: usize },
+    Claimed(Option<(String, Priority, Timestamp, Timestamp)>),
+    Done(Result<(), OpError>),
+    Moved(Result<Receipt, OpError>),
+    Expired(usize),
+    Overdue(Vec<Overdue>),
+    Advanced,
+}
+
+fn submitted(r: Result<Receipt, SubmitError>) -> Outcome {
+    match r {
+        Ok(receipt) => Outcome::Submitted(receipt),
+        Err(SubmitError::Invalid { .. }) => Outcome::Invalid,
+        Err(SubmitError::Duplicate(_)) => Outcome::Duplicate,
+        Err(SubmitError::Full { scope, limit, .. }) => Outcome::Full { scope, limit },
+        Err(other) => panic!("unexpected submit error {other}"),
+    }
+}
+
+/// Runs one action on the real runtime.
+fn run(d: &Dispatcher, clock: &ManualClock, action: &Action) -> Outcome {
+    match *action {
+        Action::Submit { id, kind, age } => {
+            submitted(d.submit(kind.ticket(IDS[id], ago(clock, age))))
+        }
+        Action::Claim { agency, worker } => Outcome::Claimed(
+            d.claim(AGENCIES[agency], WORKERS[worker])
+                .map(|c| (c.id, c.priority, c.deadline, c.lease_until)),
+        ),
+        Action::Respond { id, worker } => Outcome::Done(d.respond(IDS[id], WORKERS[worker])),
+        Action::Resolve { id, worker } => {
+            Outcome::Done(d.resolve(IDS[id], WORKERS[worker], "done"))
+        }
+        Action::Return { id, worker } => {
+            Outcome::Moved(d.return_ticket(IDS[id], WORKERS[worker], "not ours"))
+        }
+        Action::Reassign { id, agency } => {
+            Outcome::Moved(d.reassign(IDS[id], AGENCIES[agency], "lead", "by hand"))
+        }
+        Action::Evaluate {
+            id,
+            answers: [a, b, c],
+        } => Outcome::Done(d.evaluate(IDS[id], a, b, c)),
+        Action::Advance { minutes } => {
+            clock.advance(SignedDuration::from_mins(i64::from(minutes)));
+            Outcome::Advanced
+        }
+        Action::ExpireLeases => Outcome::Expired(d.expire_leases(clock.now())),
+        Action::Overdue => Outcome::Overdue(d.overdue(clock.now())),
+    }
+}
+
+// ---- the model -----------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct MTicket {
+    agency: String,
+    priority: Priority,
+    received_at: Timestamp,
+    deadline: Timestamp,
+    state: State,
+    worker: Option<String>,
+    lease_until: Option<Timestamp>,
+    /// When it (last) joined its work list: the last tie-break.
+    queued: u64,
+    /// When it was (last) claimed: the tie-break between equal lease ends.
+    claimed: u64,
+    returned_from: Vec<String>,
+    escalated: bool,
+    resolved_at: Option<Timestamp>,
+    evaluation: Option<[bool; 3]>,
+}
+
+impl MTicket {
+    fn is_open(&self) -> bool {
+        matches!(
+            self.state,
+            State::Dispatched | State::Claimed | State::Responded
+        )
+    }
+}
+
+struct Model {
+    config: DispatchConfig,
+    now: Timestamp,
+    tickets: BTreeMap<String, MTicket>,
+    /// A counter for the orders above.
+    seq: u64,
+}
+
+fn transition(id: &str, state: State, event: &'static str) -> OpError {
+    OpError::Transition(TransitionError {
+        ticket: id.to_string(),
+        state,
+        event,
+    })
+}
+
+impl Model {
+    fn new(config: DispatchConfig) -> Model {
+        Model {
+            config,
+            now: START.parse().unwrap(),
+            tickets: BTreeMap::new(),
+            seq: 0,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn open_at(&self, agency: &str) -> usize {
+        self.tickets
+            .values()
+            .filter(|t| t.is_open() && t.agency == agency)
+            .count()
+    }
+
+    fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for t in self.tickets.values() {
+            c.total += 1;
+            match t.state {
+                State::Received | State::Dispatched => c.dispatched += 1,
+                State::Claimed | State::Responded => c.in_hand += 1,
+                State::Resolved => c.resolved += 1,
+                State::Evaluated => c.evaluated += 1,
+            }
+            c.escalated += usize::from(t.is_open() && t.escalated);
+        }
+        c
+    }
+
+    /// The outcomes the documentation allows (several only when more than
+    /// one refusal applies: their precedence is not specified).
+    fn submit(&mut self, id: &str, kind: Kind, received_at: Timestamp) -> Vec<Outcome> {
+        let Some((agency, priority)) = kind.route() else {
+            return vec![Outcome::Invalid];
+        };
+        // The deadline is the router's business (SLA and calendar).
+        let deadline = router()
+            .route(&kind.ticket(id, received_at))
+            .unwrap()
+            .deadline();
+        let mut refusals = Vec::new();
+        if self.tickets.len() >= self.config.capacity_total {
+            refusals.push(Outcome::Full {
+                scope: "the registry".into(),
+                limit: self.config.capacity_total,
+            });
+        }
+        if self.open_at(agency) >= self.config.capacity_per_agency {
+            refusals.push(Outcome::Full {
+                scope: agency.into(),
+                limit: self.config.capacity_per_agency,
+            });
+        }
+        if self.tickets.contains_key(id) {
+            refusals.push(Outcome::Duplicate);
+        }
+        if !refusals.is_empty() {
+            return refusals;
+        }
+        let queued = self.next();
+        self.tickets.insert(
+            id.to_string(),
+            MTicket {
+                agency: agency.to_string(),
+                priority,
+                received_at,
+                deadline,
+                state: State::Dispatched,
+                worker: None,
+                lease_until: None,
+                queued,
+                claimed: 0,
+                returned_from: Vec::new(),
+                escalated: false,
+                resolved_at: None,
+                evaluation: None,
+            },
+        );
+        vec![Outcome::Submitted(Receipt {
+            id: id.to_string(),
+            agency: agency.to_string(),
+            priority,
+            deadline,
+        })]
+    }
+
+    fn expire_leases(&mut self, now: Timestamp) -> usize {
+        let mut due: Vec<(Timestamp, u64, String)> = self
+            .tickets
+            .iter()
+            .filter(|(_, t)| t.state == State::Claimed && t.lease_until.is_some_and(|l| l <= now))
+            .map(|(id, t)| (t.lease_until.unwrap(), t.claimed, id.clone()))
+            .collect();
+        due.sort();
+        for (_, _, id) in &due {
+            let queued = self.next();
+            let t = self.tickets.get_mut(id).unwrap();
+            t.state = State::Dispatched;
+            t.worker = None;
+            t.lease_until = None;
+            t.queued = queued;
+        }
+        due.len()
+    }
+
+    fn claim(&mut self, agency: &str, worker: &str) -> Outcome {
+        let now = self.now;
+        self.expire_leases(now);
+        let best = self
+            .tickets
+            .iter()
+            .filter(|(_, t)| t.state == State::Dispatched && t.agency == agency)
+            .max_by_key(|(_, t)| (t.priority, Reverse(t.received_at), Reverse(t.queued)))
+            .map(|(id, _)| id.clone());
+        let Some(id) = best else {
+            return Outcome::Claimed(None);
+        };
+        let claimed = self.next();
+        let lease_until = now.checked_add(self.config.lease).unwrap();
+        let t = self.tickets.get_mut(&id).unwrap();
+        t.state = State::Claimed;
+        t.worker = Some(worker.to_string());
+        t.lease_until = Some(lease_until);
+        t.claimed = claimed;
+        Outcome::Claimed(Some((id, t.priority, t.deadline, lease_until)))
+    }
+
+    /// The holder check shared by respond, resolve and return.
+    fn holder(&self, id: &str, worker: &str) -> Result<&MTicket, OpError> {
+        let t = self
+            .tickets
+            .get(id)
+            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        if matches!(t.state, State::Claimed | State::Responded)
+            && t.worker.as_deref() != Some(worker)
+        {
+            return Err(OpError::NotHolder {
+                ticket: id.to_string(),
+                worker: worker.to_string(),
+                holder: t.worker.clone(),
+            });
+        }
+        Ok(t)
+    }
+
+    fn respond(&mut self, id: &str, worker: &str) -> Result<(), OpError> {
+        let t = self.holder(id, worker)?;
+        if t.state != State::Claimed {
+            return Err(transition(id, t.state, "responded"));
+        }
+        let t = self.tickets.get_mut(id).unwrap();
+        t.state = State::Responded;
+        t.lease_until = None;
+        Ok(())
+    }
+
+    fn resolve(&mut self, id: &str, worker: &str) -> Result<(), OpError> {
+        let t = self.holder(id, worker)?;
+        if !matches!(t.state, State::Claimed | State::Responded) {
+            return Err(transition(id, t.state, "resolved"));
+        }
+        let now = self.now;
+        let t = self.tickets.get_mut(id).unwrap();
+        t.state = State::Resolved;
+        t.lease_until = None;
+        t.resolved_at = Some(now);
+        Ok(())
+    }
+
+    /// A return; `next` is the agency the runtime chose (re-routing is the
+    /// router's job), checked against the rules a return must follow.
+    fn return_ticket(
+        &mut self,
+        id: &str,
+        worker: &str,
+        next: Option<&str>,
+    ) -> Result<Result<Receipt, OpError>, String> {
+        let t = match self.holder(id, worker) {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !matches!(t.state, State::Claimed | State::Responded) {
+            return Ok(Err(transition(id, t.state, "returned")));
+        }
+        let mut refused = t.returned_from.clone();
+        refused.push(t.agency.clone());
+        let Some(next) = next else {
+            return Err(format!("{id}: the return should have succeeded"));
+        };
+        if next == NO_AGENCY_LEFT {
+            // Refused: only right once triage, the last resort, has returned
+            // it too; the ticket stays with its holder.
+            if !refused.iter().any(|a| a == TRIAGE) {
+                return Err(format!(
+                    "{id}: return refused, but triage has not returned it (returned by {refused:?})"
+                ));
+            }
+            return Ok(Err(OpError::NoAgencyLeft(id.to_string())));
+        }
+        if refused.iter().any(|a| a == next) {
+            return Err(format!(
+                "{id}: re-routed to {next}, which already returned it (returned by {refused:?})"
+            ));
+        }
+        if refused.len() >= self.config.max_returns as usize && next != TRIAGE {
+            return Err(format!(
+                "{id}: returned {} times (max_returns {}), sent to {next}, not {TRIAGE}",
+                refused.len(),
+                self.config.max_returns
+            ));
+        }
+        if router().rules().agency_id(next).is_none() {
+            return Err(format!("{id}: re-routed to unknown agency {next}"));
+        }
+        Ok(Ok(self.move_to(id, next, Some(refused))))
+    }
+
+    fn reassign(&mut self, id: &str, agency: &str) -> Result<Receipt, OpError> {
+        if agency == UNKNOWN_AGENCY {
+            return Err(OpError::UnknownAgency(agency.to_string()));
+        }
+        let t = self
+            .tickets
+            .get(id)
+            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        if !t.is_open() {
+            return Err(transition(id, t.state, "reassigned"));
+        }
+        Ok(self.move_to(id, agency, None))
+    }
+
+    fn move_to(&mut self, id: &str, agency: &str, returned_from: Option<Vec<String>>) -> Receipt {
+        let queued = self.next();
+        let t = self.tickets.get_mut(id).unwrap();
+        if let Some(r) = returned_from {
+            t.returned_from = r;
+        }
+        t.agency = agency.to_string();
+        t.state = State::Dispatched;
+        t.worker = None;
+        t.lease_until = None;
+        t.queued = queued;
+        Receipt {
+            id: id.to_string(),
+            agency: agency.to_string(),
+            priority: t.priority,
+            deadline: t.deadline,
+        }
+    }
+
+    fn evaluate(&mut self, id: &str, answers: [bool; 3]) -> Result<(), OpError> {
+        let t = self
+            .tickets
+            .get_mut(id)
+            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        if t.state != State::Resolved {
+            return Err(transition(id, t.state, "evaluated"));
+        }
+        t.state = State::Evaluated;
+        t.evaluation = Some(answers);
+        Ok(())
+    }
+
+    fn overdue(&mut self, now: Timestamp) -> Vec<Overdue> {
+        let mut out = Vec::new();
+        for (id, t) in &mut self.tickets {
+            if t.is_open() && t.deadline <= now {
+                t.escalated = true;
+            }
+            if t.is_open() && t.escalated {
+                out.push(Overdue {
+                    id: id.clone(),
+                    agency: t.agency.clone(),
+                    deadline: t.deadline,
+                    state: t.state,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.id.cmp(&b.id)));
+        out
+    }
+
+    fn rates(&self, from: Timestamp, to: Timestamp) -> Vec<Rates> {
+        let mut groups: BTreeMap<String, Rates> = BTreeMap::new();
+        for t in self.tickets.values() {
+            if t.received_at < from || t.received_at >= to {
+                continue;
+            }
+            let r = groups.entry(t.agency.clone()).or_insert_with(|| Rates {
+                key: t.agency.clone(),
+                ..Rates::default()
+            });
+            r.received += 1;
+            if let Some(at) = t.resolved_at {
+                r.closed += 1;
+                r.on_time += u64::from(at <= t.deadline);
+            }
+            if let Some([responded, resolved, satisfied]) = t.evaluation {
+                r.evaluated += 1;
+                r.responded += u64::from(responded);
+                r.resolved += u64::from(resolved);
+                r.satisfied += u64::from(satisfied);
+            }
+            r.escalated += u64::from(t.escalated);
+        }
+        groups.into_values().collect()
+    }
+
+    /// Applies `action`; `real` is the runtime's answer, consulted only for
+    /// the agency a return went to. Returns the outcomes allowed.
+    fn step(&mut self, action: &Action, real: &Outcome) -> Result<Vec<Outcome>, String> {
+        Ok(vec![match *action {
+            Action::Submit { id, kind, age } => {
+                let received_at = self
+                    .now
+                    .checked_sub(SignedDuration::from_mins(i64::from(age)))
+                    .unwrap();
+                return Ok(self.submit(IDS[id], kind, received_at));
+            }
+            Action::Claim { agency, worker } => self.claim(AGENCIES[agency], WORKERS[worker]),
+            Action::Respond { id, worker } => Outcome::Done(self.respond(IDS[id], WORKERS[worker])),
+            Action::Resolve { id, worker } => Outcome::Done(self.resolve(IDS[id], WORKERS[worker])),
+            Action::Return { id, worker } => {
+                let next = match real {
+                    Outcome::Moved(Ok(receipt)) => Some(receipt.agency.as_str()),
+                    Outcome::Moved(Err(OpError::NoAgencyLeft(_))) => Some(NO_AGENCY_LEFT),
+                    _ => None,
+                };
+                Outcome::Moved(self.return_ticket(IDS[id], WORKERS[worker], next)?)
+            }
+            Action::Reassign { id, agency } => {
+                Outcome::Moved(self.reassign(IDS[id], AGENCIES[agency]))
+            }
+            Action::Evaluate { id, answers } => Outcome::Done(self.evaluate(IDS[id], answers)),
+            Action::Advance { minutes } => {
+                self.now = self
+                    .now
+                    .checked_add(SignedDuration::from_mins(i64::from(minutes)))
+                    .unwrap();
+                Outcome::Advanced
+            }
+            Action::ExpireLeases => Outcome::Expired(self.expire_leases(self.now)),
+            Action::Overdue => Outcome::Overdue(self.overdue(self.now)),
+        }])
+    }
+}
+
+// ---- the property --------------------------------------------------------------
+
+/// Runs a case on both; `Err` describes the first disagreement.
+fn check(case: &Case) -> Result<(), TestCaseError> {
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let log = Arc::new(Log::default());
+    let d = Dispatcher::with_observer(router(), case.config, clock.clone(), log.clone());
+    let mut model = Model::new(case.config);
+    for (i, action) in case.actions.iter().enumerate() {
+        let real = run(&d, &clock, action);
+        let allowed = model
+            .step(action, &real)
+            .map_err(|e| TestCaseError::fail(format!("action {i} {action:?}: {e}")))?;
+        if allowed.len() == 1 {
+            prop_assert_eq!(&real, &allowed[0], "action {} {:?}", i, action);
+        } else {
+            prop_assert!(
+                allowed.contains(&real),
+                "action {} {:?}: {:?} is none of {:?}",
+                i,
+                action,
+                real,
+                allowed
+            );
+        }
+        prop_assert_eq!(clock.now(), model.now);
+        prop_assert_eq!(
+            d.counts(),
+            model.counts(),
+            "counts after action {} {:?}",
+            i,
+            action
+        );
+        for agency in AGENCIES {
+            prop_assert_eq!(
+                d.open_at(agency),
+                model.open_at(agency),
+                "open_at({}) after action {} {:?}",
+                agency,
+                i,
+                action
+            );
+        }
+        for id in IDS {
+            let real = d.record(id).map(|r| {
+                (
+                    r.state(),
+                    r.agency().to_string(),
+                    r.worker().map(str::to_string),
+                    r.lease_until(),
+                    r.is_escalated(),
+                    r.returned_from().to_vec(),
+                )
+            });
+            let expected = model.tickets.get(id).map(|t| {
+                (
+                    t.state,
+                    t.agency.clone(),
+                    t.worker.clone(),
+                    t.lease_until,
+                    t.escalated,
+                    t.returned_from.clone(),
+                )
+            });
+            prop_assert_eq!(
+                real,
+                expected,
+                "record {} after action {} {:?}",
+                id,
+                i,
+                action
+            );
+        }
+    }
+    prop_assert_eq!(
+        d.rates(GroupBy::Agency, Timestamp::MIN, Timestamp::MAX),
+        model.rates(Timestamp::MIN, Timestamp::MAX)
+    );
+    // A window that cuts off the back-dated tickets and later ones.
+    let start: Timestamp = START.parse().unwrap();
+    let (from, to) = (
+        start,
+        start.checked_add(SignedDuration::from_hours(1)).unwrap(),
+    );
+    prop_assert_eq!(d.rates(GroupBy::Agency, from, to), model.rates(from, to));
+    // Cloned out first: `check_restore` claims on `d`, which logs.
+    let events = log.0.lock().unwrap().clone();
+    check_restore(&d, case.config, clock.now(), events)
+}
+
+/// The event log is gapless per ticket, and rebuilding from it gives the
+/// same runtime: same records, counts, open tickets, overdue list, and the
+/// same claims in the same order from every agency.
+fn check_restore(
+    d: &Dispatcher,
+    config: DispatchConfig,
+    now: Timestamp,
+    events: Vec<Event>,
+) -> Result<(), TestCaseError> {
+    for id in IDS {
+        let seqs: Vec<u32> = events
+            .iter()
+            .filter(|e| e.ticket == id)
+            .map(|e| e.seq)
+            .collect();
+        prop_assert_eq!(&seqs, &(0..seqs.len() as u32).collect::<Vec<_>>(), "{}", id);
+        let history = d.record(id).map_or(0, |r| r.history().len());
+        prop_assert_eq!(seqs.len(), history, "events of {}", id);
+    }
+    let restored = Dispatcher::restore(router(), config, ManualClock::new(now), events)
+        .map_err(|e| TestCaseError::fail(format!("restore: {e}")))?;
+    prop_assert_eq!(restored.counts(), d.counts());
+    for id in IDS {
+        let (a, b) = (d.record(id), restored.record(id));
+        prop_assert_eq!(
+            a.as_ref()
+                .map(|r| (r.state(), r.agency(), r.worker(), r.history())),
+            b.as_ref()
+                .map(|r| (r.state(), r.agency(), r.worker(), r.history())),
+            "restored {}",
+            id
+        );
+    }
+    for agency in AGENCIES {
+        prop_assert_eq!(restored.open_at(agency), d.open_at(agency), "{}", agency);
+    }
+    prop_assert_eq!(restored.overdue(now), d.overdue(now));
+    for agency in AGENCIES {
+        loop {
+            let (a, b) = (d.claim(agency, "w0"), restored.claim(agency, "w0"));
+            let (a, b) = (a.map(|c| c.id), b.map(|c| c.id));
+            prop_assert_eq!(&a, &b, "claims from {} after restore", agency);
+            if a.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    // 128 cases unless PROPTEST_CASES says otherwise.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(128),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn dispatcher_matches_the_model(case in case()) {
+        check(&case)?;
+    }
+}
+
+// ---- pinned cases ----------------------------------------------------------------
+
+fn pinned(config: DispatchConfig, actions: Vec<Action>) {
+    check(&Case { config, actions }).unwrap();
+}
+
+/// Every kind of ticket goes where the model says.
+#[test]
+fn kinds_route_as_the_model_says() {
+    let clock = ManualClock::new(START.parse().unwrap());
+    let r = router();
+    for kind in [
+        Kind::Noise,
+        Kind::Gas,
+        Kind::Elevator,
+        Kind::Trapped,
+        Kind::Visa,
+        Kind::Empty,
+    ] {
+        let got = r
+            .route(&kind.ticket("T", clock.now()))
+            .ok()
+            .map(|d| (d.agency_code().to_string(), d.priority()));
+        assert_eq!(
+            got,
+            kind.route().map(|(a, p)| (a.to_string(), p)),
+            "{kind:?}"
+        );
+    }
+}
+
+#[test]
+fn regression_full_lifecycle_with_returns() {
+    use Action::*;
+    pinned(
+        DispatchConfig {
+            max_returns: 2,
+            ..DispatchConfig::default()
+        },
+        vec![
+            Submit {
+                id: 0,
+                kind: Kind::Elevator,
+                age: 0,
+            },
+            Submit {
+                id: 1,
+                kind: Kind::Trapped,
+                age: 0,
+            },
+            Claim {
+                agency: 0,
+                worker: 0,
+            },
+            Claim {
+                agency: 0,
+                worker: 1,
+            },
+            Return { id: 0, worker: 1 },
+            Claim {
+                agency: 3,
+                worker: 0,
+            },
+            Return { id: 0, worker: 0 },
+            Respond { id: 1, worker: 0 },
+            Resolve { id: 1, worker: 0 },
+            Evaluate {
+                id: 1,
+                answers: [true, true, false],
+            },
+            Advance {
+                minutes: 60 * 24 * 4,
+            },
+            Overdue,
+        ],
+    );
+}
+
+/// Regression: `return_ticket` is documented to route a returned ticket
+/// "again without the agencies that returned it". When the router's
+/// candidates were used up before `max_returns`, the runtime fell back to
+/// `center:triage` even when triage itself had just returned it, so the
+/// ticket bounced back to the desk that refused it. Found by
+/// `dispatcher_matches_the_model` (shrunk case in
+/// `prop_dispatch.proptest-regressions`). Now the return is refused with
+/// `OpError::NoAgencyLeft` and the holder keeps the ticket.
+#[test]
+fn regression_return_never_goes_back_to_an_agency_that_returned_it() {
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let config = DispatchConfig {
+        max_returns: 3,
+        ..DispatchConfig::default()
+    };
+    let d = Dispatcher::new(router(), config, clock.clone());
+    // A visa ticket has one candidate (the exit-entry bureau) and no
+    // district, so its first return already falls back to triage.
+    d.submit(Kind::Visa.ticket("T3", clock.now())).unwrap();
+    d.claim("city:exit_entry", "w1").unwrap();
+    let first = d.return_ticket("T3", "w1", "not ours").unwrap();
+    assert_eq!(first.agency, TRIAGE);
+    d.claim(TRIAGE, "w0").unwrap();
+    let second = d.return_ticket("T3", "w0", "not ours");
+    let record = d.record("T3").unwrap();
+    assert!(
+        !matches!(&second, Ok(r) if record.returned_from().contains(&r.agency)),
+        "returned by {:?}, sent back to {:?}",
+        record.returned_from(),
+        second.map(|r| r.agency)
+    );
+    assert_eq!(second, Err(OpError::NoAgencyLeft("T3".into())));
+    assert_eq!(
+        (record.state(), record.worker()),
+        (State::Claimed, Some("w0"))
+    );
+}
+
+#[test]
+fn regression_resolved_at_the_deadline_is_on_time() {
+    use Action::*;
+    pinned(
+        DispatchConfig::default(),
+        vec![
+            Submit {
+                id: 0,
+                kind: Kind::Gas,
+                age: 0,
+            },
+            Claim {
+                agency: 1,
+                worker: 0,
+            },
+            Advance { minutes: 60 }, // a gas leak's deadline: one hour
+            Overdue,
+            Resolve { id: 0, worker: 0 },
+            Submit {
+                id: 1,
+                kind: Kind::Gas,
+                age: 0,
+            },
+            Claim {
+                agency: 1,
+                worker: 1,
+            },
+            Advance { minutes: 61 },
+            Resolve { id: 1, worker: 1 },
+        ],
+    );
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let d = Dispatcher::new(router(), DispatchConfig::default(), clock.clone());
+    d.submit(Kind::Gas.ticket("T0", clock.now())).unwrap();
+    d.claim("city:gas", "w0").unwrap();
+    clock.advance(SignedDuration::from_mins(60));
+    d.resolve("T0", "w0", "done").unwrap();
+    let rates = d.rates(GroupBy::Agency, Timestamp::MIN, Timestamp::MAX);
+    assert_eq!((rates[0].closed, rates[0].on_time), (1, 1));
+}
