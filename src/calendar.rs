@@ -12,9 +12,9 @@
 //! ticket received at 23:30 Beijing time on a Friday was received on Friday,
 //! whatever the UTC date.
 
-use jiff::civil::{Date, Time, Weekday};
+use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::{Timestamp, ToSpan};
 use serde::Deserialize;
 
 use crate::error::BuildError;
@@ -24,6 +24,11 @@ const CHINA: &str = include_str!("../data/calendar/china.toml");
 /// Day numbers count from this Monday, so that `n.rem_euclid(7)` is the
 /// weekday (0 = Monday … 6 = Sunday).
 const EPOCH_MONDAY: Date = Date::constant(2024, 1, 1);
+/// `EPOCH_MONDAY` as days since 1970-01-01, so that local days are integer
+/// arithmetic on a fixed offset (checked by a unit test).
+const EPOCH_UNIX_DAY: i64 = 19_723;
+/// Every calendar here counts days in China time.
+const OFFSET_SECONDS: i64 = 8 * 3600;
 
 /// The longest rest period accepted in a calendar file. Official ones last at
 /// most 9 days; anything longer is a typo in a date.
@@ -67,6 +72,10 @@ pub struct Calendar {
     years: Option<(i16, i16)>,
     /// Holidays on weekdays and make-up days on weekends, sorted, no repeats.
     exceptions: Vec<Date>,
+    /// The same days as day numbers, each with +1 for a make-up working day
+    /// and -1 for a holiday: counting them is integer work on the hot path
+    /// of every `route` (date arithmetic per comparison cost ~1 µs).
+    exception_days: Vec<(i64, i64)>,
     tz: TimeZone,
 }
 
@@ -86,6 +95,7 @@ impl Calendar {
             name: "weekends only".to_owned(),
             years: None,
             exceptions: Vec::new(),
+            exception_days: Vec::new(),
             tz: china_time(),
         }
     }
@@ -162,10 +172,15 @@ impl Calendar {
         exceptions.sort_unstable();
         exceptions.dedup();
 
+        let exception_days = exceptions
+            .iter()
+            .map(|&d| (day_number(d), if is_weekend(d) { 1 } else { -1 }))
+            .collect();
         Ok(Calendar {
             name: file.name,
             years: Some((first, last)),
             exceptions,
+            exception_days,
             tz: china_time(),
         })
     }
@@ -229,25 +244,26 @@ impl Calendar {
         &self.tz
     }
 
+    // Integer arithmetic on the fixed offset rather than jiff's civil
+    // conversions: these run twice in every `route` of a normal ticket.
     fn local_day(&self, t: Timestamp) -> i64 {
-        day_number(self.tz.to_datetime(t).date())
+        (t.as_second() + OFFSET_SECONDS).div_euclid(86_400) - EPOCH_UNIX_DAY
     }
 
     fn start_of_day(&self, day: i64) -> Option<Timestamp> {
-        let date = EPOCH_MONDAY
-            .checked_add(SignedDuration::from_hours(day * 24))
-            .ok()?;
-        self.tz
-            .to_timestamp(date.to_datetime(Time::midnight()))
-            .ok()
+        let seconds = day
+            .checked_add(EPOCH_UNIX_DAY)?
+            .checked_mul(86_400)?
+            .checked_sub(OFFSET_SECONDS)?;
+        Timestamp::from_second(seconds).ok()
     }
 
     /// The working days in the day-number range `(after, upto]`, `after <= upto`.
     fn working_days_in(&self, after: i64, upto: i64) -> i64 {
-        let index = |day: i64| self.exceptions.partition_point(|&d| day_number(d) <= day);
-        let adjustment: i64 = self.exceptions[index(after)..index(upto)]
+        let index = |day: i64| self.exception_days.partition_point(|&(d, _)| d <= day);
+        let adjustment: i64 = self.exception_days[index(after)..index(upto)]
             .iter()
-            .map(|&d| if is_weekend(d) { 1 } else { -1 })
+            .map(|&(_, delta)| delta)
             .sum();
         weekdays_through(upto) - weekdays_through(after) + adjustment
     }
@@ -311,7 +327,7 @@ struct WorkdayEntry {
 }
 
 fn china_time() -> TimeZone {
-    TimeZone::fixed(jiff::tz::offset(8))
+    TimeZone::fixed(jiff::tz::offset((OFFSET_SECONDS / 3600) as i8))
 }
 
 fn day_number(date: Date) -> i64 {
@@ -334,6 +350,8 @@ mod tests {
     use super::*;
     use crate::error::BuildErrorKind;
     use jiff::civil::date;
+    use jiff::civil::Time;
+    use jiff::SignedDuration;
     use proptest::prelude::*;
 
     fn ts(text: &str) -> Timestamp {
@@ -418,6 +436,32 @@ mod tests {
         assert!(cal.covers(date(2026, 12, 31)));
         assert!(!cal.covers(date(2027, 1, 1)));
         assert!(!Calendar::weekends_only().covers(date(2025, 1, 1)));
+    }
+
+    #[test]
+    fn integer_day_arithmetic_matches_jiff() {
+        let epoch = jiff::civil::Date::constant(1970, 1, 1);
+        assert_eq!(
+            EPOCH_MONDAY.since(epoch).unwrap().get_days() as i64,
+            EPOCH_UNIX_DAY
+        );
+        let cal = Calendar::china();
+        for t in [
+            "2024-01-01T00:00+08:00",
+            "2023-12-31T23:59:59+08:00",
+            "2024-10-01T07:30+08:00",
+            "1969-12-31T20:00Z",
+        ] {
+            let t: Timestamp = t.parse().unwrap();
+            let via_jiff = day_number(cal.tz.to_datetime(t).date());
+            assert_eq!(cal.local_day(t), via_jiff, "{t}");
+            assert_eq!(
+                cal.start_of_day(via_jiff).unwrap(),
+                cal.tz
+                    .to_timestamp(cal.tz.to_datetime(t).date().to_datetime(Time::midnight()))
+                    .unwrap()
+            );
+        }
     }
 
     #[test]
