@@ -366,7 +366,10 @@ impl TicketRecord {
             resolved_at: None,
             evaluation: None,
             version: 0,
-            history: Vec::with_capacity(8),
+            // Received and Dispatched at submit; most tickets wait on a list
+            // a while, so grow only when they move (memory per queued ticket
+            // is what bounds a replay of a peak day).
+            history: Vec::with_capacity(2),
         };
         record
             .history

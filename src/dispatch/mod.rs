@@ -338,8 +338,8 @@ struct Shared {
     clock: Arc<dyn Clock>,
     config: DispatchConfig,
     observer: Option<Arc<dyn Observer>>,
-    records: DashMap<Arc<str>, TicketRecord>,
-    agencies: DashMap<Arc<str>, Arc<AgencyQueue>>,
+    records: DashMap<Arc<str>, TicketRecord, Hasher>,
+    agencies: DashMap<Arc<str>, Arc<AgencyQueue>, Hasher>,
     total: AtomicUsize,
     seq: AtomicU64,
     /// Open tickets not yet escalated, by deadline; entries of tickets that
@@ -348,8 +348,13 @@ struct Shared {
     /// Claims by lease end; stale entries (claim acted on) are dropped when due.
     leases: SkipMap<(Timestamp, u64), (Arc<str>, u32)>,
     /// Open escalated tickets; closed ones are dropped lazily by `overdue`.
-    escalated: DashMap<Arc<str>, ()>,
+    escalated: DashMap<Arc<str>, (), Hasher>,
 }
+
+/// foldhash, seeded per process: SipHash (the std default) was the largest
+/// single cost of a submit after routing, and ticket ids come from outside,
+/// so the hasher stays randomly seeded.
+type Hasher = foldhash::fast::RandomState;
 
 #[derive(Debug, Default)]
 struct AgencyQueue {
@@ -396,13 +401,13 @@ impl Dispatcher {
                 clock,
                 config,
                 observer,
-                records: DashMap::new(),
-                agencies: DashMap::new(),
+                records: DashMap::with_hasher(Hasher::default()),
+                agencies: DashMap::with_hasher(Hasher::default()),
                 total: AtomicUsize::new(0),
                 seq: AtomicU64::new(0),
                 deadlines: SkipMap::new(),
                 leases: SkipMap::new(),
-                escalated: DashMap::new(),
+                escalated: DashMap::with_hasher(Hasher::default()),
             }),
         }
     }
