@@ -12,9 +12,10 @@
 //!   run in parallel;
 //! * each agency's work list is a heap behind its own small mutex
 //!   ([`worklist`](self) docs say why);
-//! * deadlines and claim leases are ordered lock-free skip lists
-//!   (`crossbeam-skiplist`), so [`Dispatcher::overdue`] and lease expiry cost
-//!   time proportional to what is due, not to all tickets;
+//! * claim leases are an ordered lock-free skip list (`crossbeam-skiplist`)
+//!   and deadlines a sharded set of small ordered maps, so
+//!   [`Dispatcher::overdue`] and lease expiry cost time proportional to what
+//!   is due, not to all tickets;
 //! * the router is behind an `ArcSwap`: [`Dispatcher::reload`] swaps it
 //!   atomically, every submit routes with exactly one router, and queued
 //!   tickets keep their agency.
@@ -27,6 +28,7 @@
 //! not a snapshot of all tickets at one instant.
 
 mod clock;
+mod due;
 pub mod lifecycle;
 mod worklist;
 
@@ -48,6 +50,7 @@ use crate::evaluate::{month_window, rank, GroupBy, Ranking, RateTable, Rates};
 use crate::router::Router;
 use crate::rules::Priority;
 use crate::ticket::Ticket;
+use due::DueIndex;
 use worklist::{Entry, WorkList};
 
 /// Receives every lifecycle event, in order per ticket.
@@ -338,13 +341,15 @@ struct Shared {
     clock: Arc<dyn Clock>,
     config: DispatchConfig,
     observer: Option<Arc<dyn Observer>>,
-    records: DashMap<Arc<str>, TicketRecord, Hasher>,
+    /// Boxed: the map then moves 8 bytes per ticket when it grows, not a
+    /// whole record.
+    records: DashMap<Arc<str>, Box<TicketRecord>, Hasher>,
     agencies: DashMap<Arc<str>, Arc<AgencyQueue>, Hasher>,
     total: AtomicUsize,
     seq: AtomicU64,
     /// Open tickets not yet escalated, by deadline; entries of tickets that
     /// closed meanwhile are dropped when they come due.
-    deadlines: SkipMap<(Timestamp, u64), Arc<str>>,
+    deadlines: DueIndex,
     /// Claims by lease end; stale entries (claim acted on) are dropped when due.
     leases: SkipMap<(Timestamp, u64), (Arc<str>, u32)>,
     /// Open escalated tickets; closed ones are dropped lazily by `overdue`.
@@ -405,7 +410,7 @@ impl Dispatcher {
                 agencies: DashMap::with_hasher(Hasher::default()),
                 total: AtomicUsize::new(0),
                 seq: AtomicU64::new(0),
-                deadlines: SkipMap::new(),
+                deadlines: DueIndex::default(),
                 leases: SkipMap::new(),
                 escalated: DashMap::with_hasher(Hasher::default()),
             }),
@@ -487,7 +492,7 @@ impl Dispatcher {
             }
             MapEntry::Vacant(slot) => {
                 let id = ticket.id.clone();
-                let mut record = TicketRecord::start(now, Box::new(ticket), routing);
+                let mut record = Box::new(TicketRecord::start(now, Box::new(ticket), routing));
                 if let Some(o) = &s.observer {
                     o.on_event(&Event {
                         ticket: id,
@@ -516,7 +521,7 @@ impl Dispatcher {
             ticket: key.clone(),
             version,
         });
-        s.deadlines.insert((deadline, seq), key.clone());
+        s.deadlines.insert(deadline, seq, key.clone());
         Ok(Receipt {
             id: key.to_string(),
             agency,
@@ -721,15 +726,7 @@ impl Dispatcher {
     /// to the overdue tickets, not to all.
     pub fn overdue(&self, now: Timestamp) -> Vec<Overdue> {
         let s = &*self.shared;
-        while let Some(due) = s.deadlines.front() {
-            if due.key().0 > now {
-                break;
-            }
-            // Remove exactly this entry (see `expire_leases`).
-            if !due.remove() {
-                continue;
-            }
-            let key = due.value().clone();
+        for (_, key) in s.deadlines.take_due(now) {
             let escalated = match s.records.get_mut(&key) {
                 Some(mut record) => {
                     record.state().is_open()
@@ -795,7 +792,7 @@ impl Dispatcher {
 
     /// A copy of a ticket's record: state, agency, history.
     pub fn record(&self, id: &str) -> Option<TicketRecord> {
-        self.shared.records.get(id).map(|r| r.clone())
+        self.shared.records.get(id).map(|r| (**r).clone())
     }
 
     /// Calls `f` with every record (shard by shard; see the module docs on
@@ -878,7 +875,7 @@ impl Dispatcher {
                     if event.seq != 0 {
                         return Err(OpError::UnknownTicket(event.ticket));
                     }
-                    slot.insert(TicketRecord::new(&event)?);
+                    slot.insert(Box::new(TicketRecord::new(&event)?));
                 }
                 MapEntry::Occupied(mut slot) => {
                     let record = slot.get_mut();
@@ -913,7 +910,7 @@ impl Dispatcher {
             if r.is_escalated() {
                 s.escalated.insert(key.clone(), ());
             } else {
-                s.deadlines.insert((r.deadline(), seq), key.clone());
+                s.deadlines.insert(r.deadline(), seq, key.clone());
             }
             match r.state() {
                 State::Dispatched => queued.push((
@@ -955,7 +952,7 @@ impl Dispatcher {
                     d.queue(&agency).open.fetch_add(1, Ordering::AcqRel);
                     d.requeue(&key, &record);
                     let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-                    s.deadlines.insert((deadline, seq), key.clone());
+                    s.deadlines.insert(deadline, seq, key.clone());
                 }
             }
         }
@@ -981,7 +978,7 @@ impl Dispatcher {
     fn record_mut(
         &self,
         id: &str,
-    ) -> Result<dashmap::mapref::one::RefMut<'_, Arc<str>, TicketRecord>, OpError> {
+    ) -> Result<dashmap::mapref::one::RefMut<'_, Arc<str>, Box<TicketRecord>>, OpError> {
         self.shared
             .records
             .get_mut(id)
