@@ -449,3 +449,34 @@ fn restore_dispatches_a_ticket_cut_off_mid_submit() {
     assert_eq!(d.open_at(HUJIALOU), 1);
     assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "T");
 }
+
+#[test]
+fn purge_closed_frees_registry_capacity_for_evaluated_tickets_only() {
+    let (d, clock) = setup(DispatchConfig {
+        capacity_total: 2,
+        ..DispatchConfig::default()
+    });
+    d.submit(noise("A", &clock)).unwrap();
+    d.submit(noise("B", &clock)).unwrap();
+    assert!(matches!(
+        d.submit(noise("C", &clock)),
+        Err(SubmitError::Full { .. })
+    ));
+    let c = d.claim(HUJIALOU, "w").unwrap();
+    d.resolve(&c.id, "w", "done").unwrap();
+    let later = clock
+        .now()
+        .checked_add(SignedDuration::from_hours(1))
+        .unwrap();
+    assert_eq!(d.purge_closed(later), 0, "resolved but not evaluated: kept");
+    d.evaluate(&c.id, true, true, true).unwrap();
+    assert_eq!(
+        d.purge_closed(clock.now()),
+        0,
+        "received at `before` is not before it"
+    );
+    assert_eq!(d.purge_closed(later), 1);
+    assert!(d.record(&c.id).is_none());
+    assert_eq!(d.counts().total, 1);
+    d.submit(noise("C", &clock)).unwrap();
+}
