@@ -1,0 +1,264 @@
+//! The runtime's public value types: configuration, receipts, claims,
+//! errors, counts, and the observer hook.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::lifecycle::{Event, State, TransitionError};
+#[cfg(doc)]
+use super::Dispatcher;
+use crate::error::TicketError;
+use crate::rules::Priority;
+use crate::ticket::Ticket;
+
+/// Receives every lifecycle event, in order per ticket.
+///
+/// Called synchronously under the ticket's lock, so that events of one ticket
+/// arrive in order: keep it fast (hand the event to a channel), and never
+/// call back into the dispatcher from it.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Mutex;
+/// use hotline_router::dispatch::{Event, Observer};
+///
+/// #[derive(Default)]
+/// struct Log(Mutex<Vec<Event>>);
+/// impl Observer for Log {
+///     fn on_event(&self, event: &Event) {
+///         self.0.lock().unwrap().push(event.clone());
+///     }
+/// }
+/// let log = Log::default();
+/// assert!(log.0.lock().unwrap().is_empty());
+/// ```
+pub trait Observer: Send + Sync {
+    /// One event, just applied.
+    fn on_event(&self, event: &Event);
+}
+
+/// Limits and timings of a [`Dispatcher`].
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::DispatchConfig;
+///
+/// let config = DispatchConfig { max_returns: 3, ..DispatchConfig::default() };
+/// assert_eq!(config.capacity_total, 700_000);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct DispatchConfig {
+    /// Most open tickets one agency may hold; a submit beyond it is refused.
+    pub capacity_per_agency: usize,
+    /// Most tickets the registry holds (open and closed: 10 × a 70k day by
+    /// default); closed ones can be dropped with [`Dispatcher::purge_closed`].
+    pub capacity_total: usize,
+    /// How long a claim lasts unless the worker responds or resolves.
+    pub lease: SignedDuration,
+    /// After this many returns (退单) a ticket goes to `center:triage`.
+    pub max_returns: u32,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            capacity_per_agency: 100_000,
+            capacity_total: 700_000,
+            lease: SignedDuration::from_mins(30),
+            max_returns: 2,
+        }
+    }
+}
+
+/// What `submit` hands back: where the ticket went.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, SystemClock};
+/// use hotline_router::{Router, Ticket};
+///
+/// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
+/// let r = d.submit(Ticket::new("T1", "挪车").with_address("海淀区学院路街道")).unwrap();
+/// assert_eq!(r.agency, "street:110108010");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The ticket id.
+    pub id: String,
+    /// The agency holding it.
+    pub agency: String,
+    /// Urgent or normal.
+    pub priority: Priority,
+    /// When it must be handled by.
+    pub deadline: Timestamp,
+}
+
+/// A claimed ticket: what a worker needs to act on it.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, SystemClock};
+/// use hotline_router::{Router, Ticket};
+///
+/// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
+/// d.submit(Ticket::new("T1", "挪车").with_address("海淀区学院路街道")).unwrap();
+/// let claim = d.claim("street:110108010", "worker-1").unwrap();
+/// assert_eq!(claim.id, "T1");
+/// assert_eq!(claim.ticket.text, "挪车");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Claim {
+    /// The ticket id.
+    pub id: String,
+    /// The ticket itself.
+    pub ticket: Ticket,
+    /// Urgent or normal.
+    pub priority: Priority,
+    /// When it must be handled by.
+    pub deadline: Timestamp,
+    /// When the claim lapses unless acted on.
+    pub lease_until: Timestamp,
+}
+
+/// Why a submit was refused. The ticket is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, SubmitError, SystemClock};
+/// use hotline_router::{Router, Ticket};
+///
+/// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
+/// d.submit(Ticket::new("T1", "挪车")).unwrap();
+/// let err = d.submit(Ticket::new("T1", "挪车")).unwrap_err();
+/// assert!(matches!(err, SubmitError::Duplicate(_)));
+/// assert_eq!(err.into_ticket().id, "T1");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubmitError {
+    /// The ticket could not be routed.
+    #[error("ticket {} refused: {error}", ticket.id)]
+    Invalid {
+        /// Why.
+        error: TicketError,
+        /// The ticket, untouched.
+        ticket: Box<Ticket>,
+    },
+    /// A ticket with this id was already submitted.
+    #[error("ticket {} was already submitted", .0.id)]
+    Duplicate(Box<Ticket>),
+    /// A capacity limit is reached.
+    #[error("ticket {} refused: {scope} is full ({limit} tickets)", ticket.id)]
+    Full {
+        /// "the registry" or the agency code.
+        scope: String,
+        /// The limit that was reached.
+        limit: usize,
+        /// The ticket, untouched.
+        ticket: Box<Ticket>,
+    },
+}
+
+impl SubmitError {
+    /// The refused ticket.
+    pub fn into_ticket(self) -> Ticket {
+        match self {
+            SubmitError::Invalid { ticket, .. }
+            | SubmitError::Duplicate(ticket)
+            | SubmitError::Full { ticket, .. } => *ticket,
+        }
+    }
+}
+
+/// Why an operation on a ticket was refused; nothing was changed.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, OpError, SystemClock};
+/// use hotline_router::Router;
+///
+/// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
+/// assert!(matches!(d.respond("nope", "w"), Err(OpError::UnknownTicket(_))));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpError {
+    /// No ticket has this id.
+    #[error("no ticket {0}")]
+    UnknownTicket(String),
+    /// The ticket's state does not allow it.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Another worker (or nobody) holds the claim.
+    #[error("ticket {ticket} is held by {}, not {worker}", holder.as_deref().unwrap_or("nobody"))]
+    NotHolder {
+        /// The ticket id.
+        ticket: String,
+        /// Who asked.
+        worker: String,
+        /// Who holds the claim.
+        holder: Option<String>,
+    },
+    /// The agency is not one of the current router's.
+    #[error("no agency {0}")]
+    UnknownAgency(String),
+    /// Every agency the ticket could go to has returned it, triage included:
+    /// the return is refused and the holder keeps it (reassign it by hand).
+    #[error("ticket {0} was returned by every agency it could go to: reassign it by hand")]
+    NoAgencyLeft(String),
+}
+
+/// How many tickets are where, counted from the records.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, SystemClock};
+/// use hotline_router::{Router, Ticket};
+///
+/// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
+/// d.submit(Ticket::new("T1", "挪车")).unwrap();
+/// assert_eq!(d.counts().dispatched, 1);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Every ticket held.
+    pub total: usize,
+    /// On a work list, waiting.
+    pub dispatched: usize,
+    /// Claimed or responded: with a worker.
+    pub in_hand: usize,
+    /// Resolved, awaiting the call-back.
+    pub resolved: usize,
+    /// Evaluated.
+    pub evaluated: usize,
+    /// Open and past the deadline.
+    pub escalated: usize,
+}
+
+/// An open ticket past its deadline.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::Overdue;
+///
+/// let o = Overdue { id: "T1".into(), agency: "center:triage".into(), deadline: jiff::Timestamp::UNIX_EPOCH, state: hotline_router::dispatch::State::Dispatched };
+/// assert_eq!(o.id, "T1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overdue {
+    /// The ticket id.
+    pub id: String,
+    /// The agency holding it.
+    pub agency: String,
+    /// The deadline it missed.
+    pub deadline: Timestamp,
+    /// Its state.
+    pub state: State,
+}
