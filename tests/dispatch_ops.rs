@@ -426,7 +426,7 @@ fn restore_dispatches_a_ticket_cut_off_mid_submit() {
         seq: 0,
         at,
         kind: EventKind::Received {
-            ticket: Box::new(
+            ticket: Arc::new(
                 Ticket::new("T", "楼上装修噪音太大")
                     .with_address("朝阳区呼家楼街道")
                     .with_received_at(at),

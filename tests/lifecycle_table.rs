@@ -55,7 +55,7 @@ const COLUMNS: [&str; 10] = [
 
 fn received() -> EventKind {
     EventKind::Received {
-        ticket: Box::new(Ticket::new("T1", "楼上装修噪音太大").with_received_at(at(0))),
+        ticket: std::sync::Arc::new(Ticket::new("T1", "楼上装修噪音太大").with_received_at(at(0))),
         routing: Routing {
             category: "env.noise".into(),
             district: Some("110105".into()),

@@ -16,6 +16,8 @@
 //! Escalation (past the deadline) is a flag on an open ticket, not a state:
 //! the ticket stays on its work list and visible.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -134,7 +136,8 @@ pub enum EventKind {
     /// Taken in (接).
     Received {
         /// The ticket as submitted.
-        ticket: Box<Ticket>,
+        /// Shared with claims, which hand it to workers without a copy.
+        ticket: Arc<Ticket>,
         /// What the router made of it.
         routing: Routing,
     },
@@ -264,7 +267,7 @@ pub struct Evaluation {
 ///
 /// let at: jiff::Timestamp = "2024-11-20T08:00:00Z".parse().unwrap();
 /// let received = EventKind::Received {
-///     ticket: Box::new(Ticket::new("T1", "暖气不热").with_received_at(at)),
+///     ticket: std::sync::Arc::new(Ticket::new("T1", "暖气不热").with_received_at(at)),
 ///     routing: Routing { category: "heating".into(), district: None, street: None },
 /// };
 /// let mut r = TicketRecord::new(&Event { ticket: "T1".into(), seq: 0, at, kind: received }).unwrap();
@@ -351,7 +354,7 @@ impl TicketRecord {
     }
 
     /// Starts a record from a `Received` event taken by value.
-    pub(crate) fn start(at: Timestamp, ticket: Box<Ticket>, routing: Routing) -> TicketRecord {
+    pub(crate) fn start(at: Timestamp, ticket: Arc<Ticket>, routing: Routing) -> TicketRecord {
         let mut record = TicketRecord {
             state: State::Received,
             agency: String::new(),
@@ -479,12 +482,17 @@ impl TicketRecord {
     pub fn ticket(&self) -> &Ticket {
         self.received().0
     }
+
+    /// The ticket as submitted, shared.
+    pub fn ticket_arc(&self) -> &Arc<Ticket> {
+        self.received().0
+    }
     /// What the router made of it.
     pub fn routing(&self) -> &Routing {
         self.received().1
     }
 
-    fn received(&self) -> (&Ticket, &Routing) {
+    fn received(&self) -> (&Arc<Ticket>, &Routing) {
         match &self.history[0].1 {
             EventKind::Received { ticket, routing } => (ticket, routing),
             // Records start only from a Received event (`new`, `start`) and

@@ -239,7 +239,7 @@ impl Dispatcher {
             }
             MapEntry::Vacant(slot) => {
                 let id = ticket.id.clone();
-                let mut record = Box::new(TicketRecord::start(now, Box::new(ticket), routing));
+                let mut record = Box::new(TicketRecord::start(now, Arc::new(ticket), routing));
                 if let Some(o) = &s.observer {
                     o.on_event(&Event {
                         ticket: id,
@@ -307,7 +307,7 @@ impl Dispatcher {
                 .insert((lease_until, seq), (entry.ticket.clone(), record.version()));
             return Some(Claim {
                 id: entry.ticket.to_string(),
-                ticket: record.ticket().clone(),
+                ticket: record.ticket_arc().clone(),
                 priority: record.priority(),
                 deadline: record.deadline(),
                 lease_until,

@@ -1,6 +1,8 @@
 //! The runtime's public value types: configuration, receipts, claims,
 //! errors, counts, and the observer hook.
 
+use std::sync::Arc;
+
 use jiff::{SignedDuration, Timestamp};
 
 use super::lifecycle::{Event, State, TransitionError};
@@ -113,8 +115,8 @@ pub struct Receipt {
 pub struct Claim {
     /// The ticket id.
     pub id: String,
-    /// The ticket itself.
-    pub ticket: Ticket,
+    /// The ticket itself (shared with the record, not copied).
+    pub ticket: Arc<Ticket>,
     /// Urgent or normal.
     pub priority: Priority,
     /// When it must be handled by.
