@@ -241,15 +241,7 @@ impl Builder<'_> {
         let mut in_row = Vec::new();
         for (i, e) in self.edges.iter().enumerate() {
             let bbox = edge_bbox(e);
-            let (c0, c1) = cell_range(&xs, bbox[0], bbox[2]);
-            let (r0, r1) = cell_range(&ys, bbox[1], bbox[3]);
-            for r in r0..=r1 {
-                for c in c0..=c1 {
-                    if segment_touches_box(e.a, e.b, [xs[c], ys[r], xs[c + 1], ys[r + 1]]) {
-                        in_cell.push((r * cols + c, i as u32));
-                    }
-                }
-            }
+            in_cell.extend(cells_touched(e, &xs, &ys).map(|(r, c)| (r * cols + c, i as u32)));
             // Rows whose bottom line `y` has bbox[1] <= y < bbox[3].
             let first = ys[..rows].partition_point(|&y| y < bbox[1]);
             let end = ys[..rows].partition_point(|&y| y < bbox[3]);
@@ -445,16 +437,8 @@ impl Builder<'_> {
 
         let mut in_cell: Vec<Vec<u32>> = vec![Vec::new(); side * side];
         for &(i, _) in &node.edges {
-            let e = &self.edges[i as usize];
-            let bbox = edge_bbox(e);
-            let (c0, c1) = cell_range(&xs, bbox[0], bbox[2]);
-            let (r0, r1) = cell_range(&ys, bbox[1], bbox[3]);
-            for r in r0..=r1 {
-                for c in c0..=c1 {
-                    if segment_touches_box(e.a, e.b, [xs[c], ys[r], xs[c + 1], ys[r + 1]]) {
-                        in_cell[r * side + c].push(i);
-                    }
-                }
+            for (r, c) in cells_touched(&self.edges[i as usize], &xs, &ys) {
+                in_cell[r * side + c].push(i);
             }
         }
         for r in 0..side {
@@ -493,6 +477,22 @@ impl Builder<'_> {
         }
         Ok(TAG_GRID | grid as u32)
     }
+}
+
+/// The (row, column) cells of the grid with boundaries `xs` × `ys` whose
+/// closed box the edge touches.
+fn cells_touched<'a>(
+    e: &BuildEdge,
+    xs: &'a [f64],
+    ys: &'a [f64],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let e = *e;
+    let bbox = edge_bbox(&e);
+    let (c0, c1) = cell_range(xs, bbox[0], bbox[2]);
+    let (r0, r1) = cell_range(ys, bbox[1], bbox[3]);
+    (r0..=r1)
+        .flat_map(move |r| (c0..=c1).map(move |c| (r, c)))
+        .filter(move |&(r, c)| segment_touches_box(e.a, e.b, [xs[c], ys[r], xs[c + 1], ys[r + 1]]))
 }
 
 fn edge_bbox(e: &BuildEdge) -> [f64; 4] {
