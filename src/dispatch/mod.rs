@@ -238,11 +238,10 @@ impl Dispatcher {
                 return Err(SubmitError::Duplicate(Box::new(ticket)));
             }
             MapEntry::Vacant(slot) => {
-                let id = ticket.id.clone();
                 let mut record = Box::new(TicketRecord::start(now, Arc::new(ticket), routing));
                 if let Some(o) = &s.observer {
                     o.on_event(&Event {
-                        ticket: id,
+                        ticket: record.ticket().id.clone(),
                         seq: 0,
                         at: now,
                         kind: record.history()[0].1.clone(),
