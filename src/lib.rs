@@ -99,6 +99,7 @@ pub mod error;
 pub mod evaluate;
 pub mod jsonl;
 pub mod locate;
+pub mod replay;
 pub mod router;
 pub mod rules;
 pub mod ticket;
