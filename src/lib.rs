@@ -103,6 +103,7 @@ pub mod replay;
 pub mod router;
 pub mod rules;
 pub mod ticket;
+pub mod workload;
 
 pub use calendar::Calendar;
 pub use classify::language::{Language, LanguageService};
