@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
 use crate::error::{BuildError, BuildErrorKind};
-use crate::locate::geojson::{parse_feature_collection, Untidy};
+use crate::locate::geojson::{parse_feature_collection, SkippedFeature, Untidy};
 use crate::locate::region::Region;
 use crate::rules::Priority;
 
@@ -521,6 +521,60 @@ impl JurisdictionsConfig {
             streets: read_csv(streets, "streets csv")?,
             communities: read_csv(communities, "communities csv")?,
         })
+    }
+
+    /// Districts, with their polygons, from a GeoJSON FeatureCollection of
+    /// any city or country: `code_property` and `name_property` name the
+    /// properties holding each feature's code and name. Untidy features (no
+    /// code, no geometry, a broken polygon) are skipped and returned, or
+    /// rejected, as `untidy` says. Streets and communities can be added
+    /// afterwards (e.g. from [`JurisdictionsConfig::from_csv`]).
+    ///
+    /// # Errors
+    ///
+    /// A parse error, or with [`Untidy::Reject`] the first untidy feature,
+    /// named by position and name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::locate::geojson::Untidy;
+    /// use hotline_router::JurisdictionsConfig;
+    ///
+    /// let json = r#"{"type": "FeatureCollection", "features": [
+    ///   {"type": "Feature", "properties": {"gb": "156000001", "name": "A"},
+    ///    "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}},
+    ///   {"type": "Feature", "properties": {"gb": "", "name": "境界线"},
+    ///    "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}]}"#;
+    /// let (j, skipped) = JurisdictionsConfig::from_geojson(json, "inline", "gb", "name", Untidy::Skip).unwrap();
+    /// assert_eq!((j.districts.len(), skipped[0].name.as_str()), (1, "境界线"));
+    /// assert!(JurisdictionsConfig::from_geojson(json, "inline", "gb", "name", Untidy::Reject).is_err());
+    /// ```
+    pub fn from_geojson(
+        geojson: &str,
+        source_name: &str,
+        code_property: &str,
+        name_property: &str,
+        untidy: Untidy,
+    ) -> Result<(JurisdictionsConfig, Vec<SkippedFeature>), BuildError> {
+        let set =
+            parse_feature_collection(geojson, source_name, code_property, name_property, untidy)?;
+        let districts = set
+            .features
+            .into_iter()
+            .map(|f| DistrictConfig {
+                code: f.code,
+                name: f.name,
+                region: Some(f.region),
+            })
+            .collect();
+        Ok((
+            JurisdictionsConfig {
+                districts,
+                ..JurisdictionsConfig::default()
+            },
+            set.skipped,
+        ))
     }
 
     /// Attaches polygons from a GeoJSON FeatureCollection to the districts
