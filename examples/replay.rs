@@ -14,10 +14,11 @@
 use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
-use hotline_router::replay::replay;
+use hotline_router::replay::{replay, replay_par};
 use hotline_router::workload::{Generated, WorkloadBuilder};
 use hotline_router::{Router, Ticket};
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
 struct Args {
     days: u32,
@@ -94,8 +95,10 @@ fn main() {
                     .expect("a valid template"),
             );
             let malformed = std::sync::atomic::AtomicU64::new(0);
+            // Days are generated in parallel too: each worker makes its own.
             let tickets = (0..args.days)
-                .flat_map(|d| {
+                .into_par_iter()
+                .flat_map_iter(|d| {
                     bar.inc(1);
                     workload.day(d)
                 })
@@ -106,7 +109,7 @@ fn main() {
                         None
                     }
                 });
-            let tally = replay(&router, tickets);
+            let tally = replay_par(&router, tickets);
             bar.finish();
             (tally, malformed.into_inner())
         }

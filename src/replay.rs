@@ -127,12 +127,41 @@ impl Tally {
 
 /// Routes every ticket of `tickets` on rayon's pool and tallies the
 /// decisions. The tickets are not kept.
+///
+/// The iterator is drained under a lock, one ticket at a time: when making
+/// the tickets costs as much as routing them (parsing, generating), prefer
+/// [`replay_par`] with a source that splits, e.g. days generated in parallel.
 pub fn replay<I>(router: &Router, tickets: I) -> Tally
 where
     I: Iterator<Item = Ticket> + Send,
 {
+    replay_par(router, tickets.par_bridge())
+}
+
+/// [`replay`] over a parallel source.
+///
+/// # Examples
+///
+/// ```
+/// use rayon::prelude::*;
+/// use hotline_router::replay::replay_par;
+/// use hotline_router::workload::{Generated, WorkloadBuilder};
+/// use hotline_router::Router;
+///
+/// let router = Router::beijing();
+/// let workload = WorkloadBuilder::new(1).per_day(500).build(&router);
+/// let tickets = (0..4u32).into_par_iter().flat_map_iter(|d| workload.day(d)).filter_map(|g| match g {
+///     Generated::Ticket(t) => Some(t),
+///     Generated::Malformed(_) => None,
+/// });
+/// let tally = replay_par(&router, tickets);
+/// assert!(tally.routed() > 1500);
+/// ```
+pub fn replay_par<P>(router: &Router, tickets: P) -> Tally
+where
+    P: ParallelIterator<Item = Ticket>,
+{
     tickets
-        .par_bridge()
         .fold(Tally::default, |t, ticket| t.add(router, &ticket))
         .reduce(Tally::default, Tally::merge)
 }
