@@ -29,8 +29,9 @@ fn mix(n: usize, router: &Router) -> Mix {
     }
 }
 
-fn naive_scores(taxonomy: &hotline_router::TaxonomyConfig, text: &str) -> usize {
-    // What a Rust user writes first: a str::contains loop over every keyword.
+/// What a Rust user writes first: a `str::contains` loop over every keyword.
+/// Returns (best category index, its score), ties to the earlier category.
+fn naive_scores(taxonomy: &hotline_router::TaxonomyConfig, text: &str) -> (usize, i32) {
     let mut best = (0i32, usize::MAX);
     for (i, c) in taxonomy.categories.iter().enumerate() {
         let score: i32 = c
@@ -43,7 +44,7 @@ fn naive_scores(taxonomy: &hotline_router::TaxonomyConfig, text: &str) -> usize 
             best = (score, i);
         }
     }
-    best.1
+    (best.1, best.0)
 }
 
 fn bench_classify(c: &mut Criterion) {
@@ -61,6 +62,15 @@ fn bench_classify(c: &mut Criterion) {
         PHRASES.len(),
         "every bench phrase has a category"
     );
+    // Identical answers: the same primary category with the same score.
+    for p in PHRASES {
+        let c = router.classifier().classify(p);
+        assert_eq!(
+            naive_scores(&taxonomy, p),
+            (c.primary().as_usize(), c.score()),
+            "{p}"
+        );
+    }
     g.bench_function("automaton", |b| {
         b.iter(|| {
             PHRASES
@@ -79,7 +89,7 @@ fn bench_classify(c: &mut Criterion) {
         b.iter(|| {
             PHRASES
                 .iter()
-                .map(|p| naive_scores(&taxonomy, black_box(p)))
+                .map(|p| naive_scores(&taxonomy, black_box(p)).0)
                 .sum::<usize>()
         })
     });
