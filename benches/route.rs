@@ -15,9 +15,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 mod common;
 
 use common::PHRASES;
+use hotline_router::workload::{Generated, WorkloadBuilder};
 use hotline_router::{Router, RouterConfig, Ticket};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 struct Mix {
     tickets: Vec<Ticket>,
@@ -205,11 +207,53 @@ fn bench_route(c: &mut Criterion) {
     g.finish();
 }
 
+/// The generated Beijing mix (`workload`: coordinates in three systems,
+/// addresses, foreign and unroutable tickets), one ticket at a time and as
+/// a batch on 1 and 2 threads.
+fn bench_generated(c: &mut Criterion) {
+    let router = Router::beijing();
+    let workload = WorkloadBuilder::new(7).per_day(20_000).build(&router);
+    let tickets: Vec<Ticket> = workload
+        .day(2)
+        .filter_map(|g| match g {
+            Generated::Ticket(t) => Some(t),
+            Generated::Malformed(_) => None,
+        })
+        .collect();
+    let routed = tickets.iter().filter(|t| router.route(t).is_ok()).count();
+    assert!(
+        routed * 100 >= tickets.len() * 95,
+        "the generated mix routes"
+    );
+    let mut g = c.benchmark_group("generated");
+    g.throughput(Throughput::Elements(tickets.len() as u64));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        g.bench_with_input(BenchmarkId::new("batch", threads), &threads, |b, _| {
+            b.iter(|| {
+                let n = pool.install(|| {
+                    tickets
+                        .par_iter()
+                        .filter(|t| router.route(black_box(t)).is_ok())
+                        .count()
+                });
+                assert_eq!(n, routed);
+                n
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_classify,
     bench_locate_point,
     bench_locate_address,
-    bench_route
+    bench_route,
+    bench_generated
 );
 criterion_main!(benches);

@@ -21,7 +21,8 @@ use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon as GeoPolygo
 use hotline_router::locate::geojson::{parse_feature_collection, Untidy};
 use hotline_router::locate::polygon_index::PolygonIndex;
 use hotline_router::locate::region::Region;
-use hotline_router::RouterConfig;
+use hotline_router::workload::{Generated, WorkloadBuilder};
+use hotline_router::{JurisdictionsConfig, Router, RouterConfig, Ticket};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -202,8 +203,47 @@ fn national(c: &mut Criterion) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let regions: Vec<Region> = set.features.into_iter().map(|f| f.region).collect();
+    let regions: Vec<Region> = set.features.iter().map(|f| f.region.clone()).collect();
     compare(c, "national", &regions);
+
+    // Whole routes over the national layer: the generated Beijing mix, with
+    // districts from the national polygons (and names).
+    let (jurisdictions, _) =
+        JurisdictionsConfig::from_geojson(&json, NATIONAL, "gb", "name", Untidy::Skip)
+            .expect("the national layer parses");
+    let mut config = RouterConfig::beijing();
+    config.jurisdictions = jurisdictions;
+    config.routing.rules.clear(); // they name Beijing streets
+    let started = std::time::Instant::now();
+    let router = Router::from_config(config).expect("the national router builds");
+    eprintln!(
+        "national: router built in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let beijing = Router::beijing();
+    let tickets: Vec<Ticket> = WorkloadBuilder::new(7)
+        .per_day(4_096)
+        .build(&beijing)
+        .day(2)
+        .filter_map(|g| match g {
+            Generated::Ticket(t) => Some(t),
+            Generated::Malformed(_) => None,
+        })
+        .collect();
+    let routed = tickets.iter().filter(|t| router.route(t).is_ok()).count();
+    let mut g = c.benchmark_group("national/route");
+    g.throughput(Throughput::Elements(tickets.len() as u64));
+    g.bench_function("generated_mix", |b| {
+        b.iter(|| {
+            let n = tickets
+                .iter()
+                .filter(|t| router.route(black_box(t)).is_ok())
+                .count();
+            assert_eq!(n, routed);
+            n
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, beijing, national);
