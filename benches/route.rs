@@ -213,13 +213,7 @@ fn bench_route(c: &mut Criterion) {
 fn bench_generated(c: &mut Criterion) {
     let router = Router::beijing();
     let workload = WorkloadBuilder::new(7).per_day(20_000).build(&router);
-    let tickets: Vec<Ticket> = workload
-        .day(2)
-        .filter_map(|g| match g {
-            Generated::Ticket(t) => Some(t),
-            Generated::Malformed(_) => None,
-        })
-        .collect();
+    let tickets: Vec<Ticket> = workload.day(2).filter_map(Generated::into_ticket).collect();
     let routed = tickets.iter().filter(|t| router.route(t).is_ok()).count();
     assert!(
         routed * 100 >= tickets.len() * 95,

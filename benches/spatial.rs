@@ -225,10 +225,7 @@ fn national(c: &mut Criterion) {
         .per_day(4_096)
         .build(&beijing)
         .day(2)
-        .filter_map(|g| match g {
-            Generated::Ticket(t) => Some(t),
-            Generated::Malformed(_) => None,
-        })
+        .filter_map(Generated::into_ticket)
         .collect();
     let routed = tickets.iter().filter(|t| router.route(t).is_ok()).count();
     let mut g = c.benchmark_group("national/route");

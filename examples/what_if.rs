@@ -64,10 +64,7 @@ fn main() {
     let started = Instant::now();
     let tickets = (0..days)
         .flat_map(|d| workload.day(d))
-        .filter_map(|g| match g {
-            Generated::Ticket(t) => Some(t),
-            Generated::Malformed(_) => None,
-        });
+        .filter_map(Generated::into_ticket);
     let diff = what_if(&old, &new, tickets, 3);
     println!(
         "{} tickets routed under both rule sets in {:.2} s; {} change agency ({:.2}%); {} refused by either\n",

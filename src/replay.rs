@@ -150,10 +150,10 @@ where
 ///
 /// let router = Router::beijing();
 /// let workload = WorkloadBuilder::new(1).per_day(500).build(&router);
-/// let tickets = (0..4u32).into_par_iter().flat_map_iter(|d| workload.day(d)).filter_map(|g| match g {
-///     Generated::Ticket(t) => Some(t),
-///     Generated::Malformed(_) => None,
-/// });
+/// let tickets = (0..4u32)
+///     .into_par_iter()
+///     .flat_map_iter(|d| workload.day(d))
+///     .filter_map(Generated::into_ticket);
 /// let tally = replay_par(&router, tickets);
 /// assert!(tally.routed() > 1500);
 /// ```

@@ -278,6 +278,22 @@ pub enum Generated {
 }
 
 impl Generated {
+    /// The ticket, or `None` for a malformed line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::workload::Generated;
+    ///
+    /// assert!(Generated::Malformed("{\"id\":".into()).into_ticket().is_none());
+    /// ```
+    pub fn into_ticket(self) -> Option<Ticket> {
+        match self {
+            Generated::Ticket(t) => Some(t),
+            Generated::Malformed(_) => None,
+        }
+    }
+
     /// The item as one JSON line (without the newline).
     pub fn to_json_line(&self) -> String {
         match self {
@@ -725,10 +741,7 @@ mod tests {
     }
 
     fn tickets(day: Day<'_>) -> impl Iterator<Item = Ticket> + '_ {
-        day.filter_map(|g| match g {
-            Generated::Ticket(t) => Some(t),
-            Generated::Malformed(_) => None,
-        })
+        day.filter_map(Generated::into_ticket)
     }
 
     #[test]
