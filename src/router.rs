@@ -56,14 +56,15 @@ impl RouterBuilder {
     pub fn build(&self, config: RouterConfig) -> Result<Router, BuildError> {
         let classifier = Classifier::new(&config.taxonomy, &config.routing.fallback_category)?;
         let jurisdictions = Jurisdictions::new(&config.jurisdictions)?;
-        let regions: Vec<_> = config
+        // Moved out of the config, not copied: the national layer is 426k vertices.
+        let (districts, regions): (Vec<DistrictId>, Vec<_>) = config
             .jurisdictions
             .districts
             .into_iter()
             .enumerate()
             .filter_map(|(i, d)| d.region.map(|r| (DistrictId(i as u32), r)))
-            .collect();
-        let locator = Locator::new(&jurisdictions, &regions)?;
+            .unzip();
+        let locator = Locator::new(&jurisdictions, &districts, &regions)?;
         let rules = RuleSet::new(&config.routing, &classifier, &jurisdictions)?;
         let offset = jiff::tz::Offset::from_hours(config.routing.utc_offset_hours)
             .map_err(|e| BuildError::parse("routing utc_offset_hours", e))?;

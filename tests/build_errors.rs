@@ -239,3 +239,19 @@ fn an_sla_must_say_how_long_a_normal_ticket_may_take_once() {
         matches!(err.kind(), BuildErrorKind::InvalidSla { context } if context == "default_sla")
     );
 }
+
+#[test]
+fn a_locator_needs_one_region_per_district() {
+    let config = RouterConfig::beijing();
+    let j = hotline_router::Jurisdictions::new(&config.jurisdictions).unwrap();
+    let region = config.jurisdictions.districts[0].region.clone().unwrap();
+    let err = hotline_router::Locator::new(&j, &[], &[region]).unwrap_err();
+    assert!(
+        matches!(err.kind(), BuildErrorKind::IndexLimit { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("1 regions given for 0 districts"),
+        "{err}"
+    );
+}

@@ -28,7 +28,7 @@ pub use region::{Polygon, Region};
 use serde::Serialize;
 use smallvec::SmallVec;
 
-use crate::error::BuildError;
+use crate::error::{BuildError, BuildErrorKind};
 use crate::ticket::Ticket;
 use gazetteer::{Gazetteer, Place, Token};
 use jurisdictions::{CommunityId, DistrictId, Jurisdictions, StreetId};
@@ -189,22 +189,32 @@ pub struct Locator {
 }
 
 impl Locator {
-    /// Builds the polygon index over the districts that have a region, and the
+    /// Builds the polygon index over the districts that have a region
+    /// (`regions[i]` is the area of district `districts[i]`), and the
     /// gazetteer over all names.
     ///
     /// # Errors
     ///
-    /// A polygon the index cannot take, or a gazetteer automaton that cannot
-    /// be built.
+    /// A polygon the index cannot take, a gazetteer automaton that cannot be
+    /// built, or `districts` and `regions` of different lengths.
     pub fn new(
         jurisdictions: &Jurisdictions,
-        regions: &[(DistrictId, Region)],
+        districts: &[DistrictId],
+        regions: &[Region],
     ) -> Result<Locator, BuildError> {
-        let index =
-            PolygonIndex::bulk_load(&regions.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>())?;
+        if districts.len() != regions.len() {
+            return Err(BuildErrorKind::IndexLimit {
+                reason: format!(
+                    "{} regions given for {} districts: one region per district",
+                    regions.len(),
+                    districts.len()
+                ),
+            }
+            .into());
+        }
         Ok(Locator {
-            index,
-            region_district: regions.iter().map(|(d, _)| *d).collect(),
+            index: PolygonIndex::bulk_load(regions)?,
+            region_district: districts.to_vec(),
             street_district: jurisdictions.streets().map(|(_, s)| s.district()).collect(),
             community_street: jurisdictions
                 .communities()
