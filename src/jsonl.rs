@@ -3,7 +3,8 @@
 //! One ticket per input line in, exactly one line per input line out, in
 //! order: the decision, or an error line `{"id", "line", "error"}` for a line
 //! that cannot be parsed or routed. Nothing is skipped, and memory stays
-//! constant: lines stream through.
+//! constant: lines stream through. A UTF-8 byte-order mark at the start of
+//! the input, as some Windows tools write, is ignored.
 
 use std::io::{self, BufRead, Write};
 
@@ -86,6 +87,10 @@ pub fn route_line(
 
 /// Routes every line of `input` to `output`, one output line per input line.
 ///
+/// A UTF-8 byte-order mark (EF BB BF) at the very start of `input` is
+/// skipped; anywhere else it is part of the line, and a line that starts
+/// with one is not JSON.
+///
 /// # Errors
 ///
 /// Only I/O errors; bad lines become error lines.
@@ -97,6 +102,9 @@ pub fn route_lines<R: BufRead, W: Write>(
     let mut summary = Summary::default();
     for (n, line) in input.split(b'\n').enumerate() {
         let mut bytes = line?;
+        if n == 0 && bytes.starts_with(BOM) {
+            bytes.drain(..BOM.len());
+        }
         if bytes.last() == Some(&b'\r') {
             bytes.pop();
         }
@@ -116,8 +124,58 @@ pub fn route_lines<R: BufRead, W: Write>(
     Ok(summary)
 }
 
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = "\u{FEFF}".as_bytes();
+
 /// The ticket id, if the line is a JSON object with a string id.
 fn id_of(bytes: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     value.get("id")?.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(input: &[u8]) -> (Summary, Vec<serde_json::Value>) {
+        let mut out = Vec::new();
+        let summary = route_lines(&Router::beijing(), input, &mut out).unwrap();
+        let lines = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (summary, lines)
+    }
+
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_ignored() {
+        let input =
+            "\u{FEFF}{\"id\":\"a\",\"text\":\"挪车\"}\r\n{\"id\":\"b\",\"text\":\"暖气不热\"}\n";
+        let (summary, lines) = route(input.as_bytes());
+        assert_eq!((summary.routed, summary.errors), (2, 0));
+        assert_eq!(lines[0]["id"], "a");
+        assert_eq!(lines[0]["category"], "transport.parking");
+        assert_eq!(lines[0]["language"], "zh");
+        assert_eq!(lines[1]["id"], "b");
+    }
+
+    #[test]
+    fn a_byte_order_mark_after_the_start_is_not_skipped() {
+        let input = "{\"id\":\"a\",\"text\":\"挪车\"}\n\u{FEFF}{\"id\":\"b\",\"text\":\"挪车\"}\n";
+        let (summary, lines) = route(input.as_bytes());
+        assert_eq!((summary.routed, summary.errors), (1, 1));
+        assert_eq!(lines[1]["line"], 2);
+        assert!(lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid ticket"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_alone_is_an_empty_line() {
+        let (summary, lines) = route("\u{FEFF}".as_bytes());
+        assert_eq!((summary.routed, summary.errors), (0, 1));
+        assert!(lines[0]["error"].as_str().unwrap().contains("empty line"));
+    }
 }

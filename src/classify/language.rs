@@ -3,13 +3,28 @@
 //! Detection is layered by cost:
 //!
 //! 1. A script scan (nanoseconds): Han characters without kana mean Chinese,
-//!    kana Japanese, Hangul Korean, Arabic script Arabic.
-//! 2. Latin text goes to `whichlang` (~1.5 µs), a linear model over 16
+//!    kana Japanese, Hangul Korean; Tibetan, Mongolian and Yi script their
+//!    languages.
+//! 2. Arabic script is Arabic unless it has letters Arabic does not write:
+//!    Uyghur (ۆ ۇ ۈ ۋ ې ە ڭ), Urdu (ٹ ڈ ڑ ں ے ہ) or those Persian, Urdu and
+//!    Uyghur share (پ چ ژ گ ھ, and ی ک where nothing marks the text as
+//!    Arabic). A letter or two among many, as some Arabic keyboards type ی,
+//!    does not flip the text: only a reliable `whatlang` verdict does.
+//! 3. Cyrillic text is Russian unless its letters say otherwise: each
+//!    alphabet (Russian, Ukrainian, Belarusian, Bulgarian, Serbian,
+//!    Macedonian, and the Russian-based ones of Mongolian, Kazakh, Kyrgyz,
+//!    Tatar, Tajik and Uzbek) counts the letters it does not write, with
+//!    Russian's and Bulgarian's spelling rules for ь, ъ and -ся; only the
+//!    alphabets that fit best stay. Where Russian is one of them, another
+//!    language wins only when `whatlang`, asked between the two, is sure:
+//!    its trigram model alone reads many ordinary Russian sentences as
+//!    Bulgarian or Ukrainian.
+//! 4. Latin text goes to `whichlang` (~1.5 µs), a linear model over 16
 //!    languages that include every seat language.
-//! 3. Only where that cannot be the whole answer — Latin text with a letter
+//! 5. Only where that cannot be the whole answer — Latin text with a letter
 //!    the detected seat language does not write (Polish ł, Czech ř …), and
-//!    other scripts (Cyrillic, Greek, Thai …) — does `whatlang`'s trigram
-//!    model over 69 languages decide (~25–50 µs).
+//!    other scripts (Greek, Thai …) — does `whatlang`'s trigram model over
+//!    69 languages decide (~25–50 µs).
 //!
 //! 98% of a Beijing day stops at step 1.
 
@@ -86,14 +101,22 @@ impl Language {
     pub fn detect(text: &str) -> Language {
         let mut han = 0usize;
         let mut latin = 0usize;
+        let mut cyrillic = 0usize;
+        let mut tibetan = 0usize;
+        let mut mongolian = 0usize;
+        let mut yi = 0usize;
         let mut other_letters = 0usize;
         for c in text.chars() {
             match c as u32 {
                 0x3040..=0x30FF | 0x31F0..=0x31FF => return Language("ja"),
                 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => return Language("ko"),
-                0x0600..=0x06FF | 0x0750..=0x077F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
-                    return Language("ar")
-                }
+                // Not U+FEFF: a byte-order mark or zero-width no-break space
+                // is no Arabic.
+                0x0600..=0x06FF
+                | 0x0750..=0x077F
+                | 0x08A0..=0x08FF
+                | 0xFB50..=0xFDFF
+                | 0xFE70..=0xFEFC => return arabic_script(text),
                 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => han += 1,
                 // CJK and full-width punctuation: not letters, and cheap to
                 // rule out before the slow Unicode table lookup.
@@ -106,8 +129,24 @@ impl Language {
                     latin += 1;
                     other_letters += 1
                 }
-                _ if !c.is_ascii() && c.is_alphabetic() => other_letters += 1,
-                _ => {}
+                _ if c.is_ascii() || !c.is_alphabetic() => {}
+                0x0400..=0x052F => {
+                    cyrillic += 1;
+                    other_letters += 1
+                }
+                0x0F00..=0x0FFF => {
+                    tibetan += 1;
+                    other_letters += 1
+                }
+                0x1800..=0x18AF => {
+                    mongolian += 1;
+                    other_letters += 1
+                }
+                0xA000..=0xA4CF => {
+                    yi += 1;
+                    other_letters += 1
+                }
+                _ => other_letters += 1,
             }
         }
         // A Han character carries about a word, a Latin word about five
@@ -115,6 +154,20 @@ impl Language {
         // "朝阳区" stays English.
         if han * 4 >= other_letters {
             return Language::CHINESE;
+        }
+        // Scripts of China's own languages that whatlang does not know: it
+        // would answer nothing, and nothing would be English.
+        if tibetan * 2 > other_letters {
+            return Language("bo");
+        }
+        if mongolian * 2 > other_letters {
+            return Language("mn");
+        }
+        if yi * 2 > other_letters {
+            return Language("ii");
+        }
+        if cyrillic * 2 > other_letters {
+            return cyrillic_script(text);
         }
         if latin * 2 < other_letters {
             return whatlang_detect(text);
@@ -180,6 +233,280 @@ fn writes_only(code: &str, text: &str) -> bool {
     text.chars()
         .filter(|c| !c.is_ascii() && c.is_alphabetic())
         .all(|c| c.to_lowercase().all(|l| alphabet.contains(l)))
+}
+
+/// Arabic-script text: Arabic, or Uyghur, Urdu or Persian when it has the
+/// letters those write and Arabic does not.
+///
+/// Arabic keyboards on some systems type Persian ی for ي, and an Arabic
+/// ticket may name a Persian place: a few such letters among many do not
+/// flip it. The text is not Arabic when it has at least two letters Arabic
+/// never writes making at least 4% of its Arabic-script letters, or at least
+/// two of them or of ی ک and nothing that marks Arabic (ة أ إ ؤ ي ك, a word
+/// beginning with ال). Where a few such letters are all there is, `whatlang`
+/// decides between Arabic, Persian and Urdu, and only a reliable verdict
+/// takes the text from Arabic.
+fn arabic_script(text: &str) -> Language {
+    #[derive(Default)]
+    struct Counts {
+        letters: usize,
+        turkic: usize,
+        urdu: usize,
+        shared: usize,
+        yeh_keheh: usize,
+        arabic: usize,
+    }
+    fn count(counts: &mut Counts, c: char, previous: char, before: char) {
+        if !c.is_alphabetic() {
+            return;
+        }
+        counts.letters += 1;
+        match c {
+            // Uyghur (and Kazakh, Kyrgyz, Kurdish): oe, u, yu, ve, e, ae, ng.
+            'ۆ' | 'ۇ' | 'ۈ' | 'ۋ' | 'ې' | 'ە' | 'ڭ' => counts.turkic += 1,
+            // Urdu: tteh, ddal, rreh, noon ghunna, yeh barree, heh goal.
+            'ٹ' | 'ڈ' | 'ڑ' | 'ں' | 'ے' | 'ۓ' | 'ہ' | 'ۂ' | 'ۃ' => counts.urdu += 1,
+            // Persian, Urdu and Uyghur: peh, tcheh, jeh, gaf, heh doachashmee.
+            'پ' | 'چ' | 'ژ' | 'گ' | 'ھ' => counts.shared += 1,
+            // Farsi yeh and keheh: Persian and Urdu, and some Arabic keyboards.
+            'ی' | 'ک' => counts.yeh_keheh += 1,
+            'ة' | 'أ' | 'إ' | 'ؤ' | 'ي' | 'ك' => counts.arabic += 1,
+            // The article al- at the start of a word.
+            'ل' if previous == 'ا' && !before.is_alphabetic() => counts.arabic += 1,
+            _ => {}
+        }
+    }
+    let mut counts = Counts::default();
+    let (mut previous, mut before) = (' ', ' ');
+    for c in text.chars() {
+        if matches!(c as u32, 0xFB50..=0xFDFF | 0xFE70..=0xFEFC) {
+            // Presentation forms: count the letters they stand for.
+            unicode_normalization::char::decompose_compatible(c, |d| {
+                count(&mut counts, d, previous, before);
+                (before, previous) = (previous, d);
+            });
+        } else {
+            count(&mut counts, c, previous, before);
+            (before, previous) = (previous, c);
+        }
+    }
+    let foreign = counts.turkic + counts.urdu + counts.shared;
+    let not_arabic = (foreign >= 2 && foreign * 25 >= counts.letters)
+        || (foreign + counts.yeh_keheh >= 2 && counts.arabic == 0);
+    if not_arabic {
+        return Language(if counts.turkic > counts.urdu {
+            "ug"
+        } else if counts.urdu > 0 {
+            "ur"
+        } else {
+            "fa"
+        });
+    }
+    if foreign + counts.yeh_keheh > 0 {
+        let detector = whatlang::Detector::with_allowlist(vec![Lang::Ara, Lang::Pes, Lang::Urd]);
+        if let Some(info) = detector.detect(text) {
+            if info.is_reliable() && info.lang() != Lang::Ara {
+                return Language(iso639_1(info.lang()));
+            }
+        }
+    }
+    Language("ar")
+}
+
+/// A Cyrillic alphabet: the lower-case letters a language writes, and the
+/// spelling rules ([`HARD_SIGN_BEFORE_VOWEL`], [`BULGARIAN`]) it follows.
+struct Alphabet {
+    code: &'static str,
+    lang: Option<Lang>,
+    letters: &'static str,
+    rules: u8,
+}
+
+/// Russian spelling: ъ only before е ё ю я (подъезд, объявление).
+const HARD_SIGN_BEFORE_VOWEL: u8 = 1;
+/// Bulgarian spelling: ь only before о (шофьор), never ъ before е ё ю я, and
+/// no verb ending in -ся (the reflexive is the separate word се).
+const BULGARIAN: u8 = 2;
+
+/// The alphabets that decide Cyrillic text. The first six are whatlang's;
+/// the others (Mongolian, Kyrgyz, Uzbek, Tatar, Tajik, Kazakh) add letters
+/// to Russian's and are told apart by those letters alone.
+const CYRILLIC: [Alphabet; 12] = [
+    Alphabet {
+        code: "ru",
+        lang: Some(Lang::Rus),
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+    Alphabet {
+        code: "uk",
+        lang: Some(Lang::Ukr),
+        letters: "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+        rules: 0,
+    },
+    Alphabet {
+        code: "be",
+        lang: Some(Lang::Bel),
+        letters: "абвгдеёжзійклмнопрстуўфхцчшыьэюя",
+        rules: 0,
+    },
+    Alphabet {
+        code: "bg",
+        lang: Some(Lang::Bul),
+        letters: "абвгдежзийклмнопрстуфхцчшщъьюяѝ",
+        rules: BULGARIAN,
+    },
+    Alphabet {
+        code: "sr",
+        lang: Some(Lang::Srp),
+        letters: "абвгдђежзијклљмнњопрстћуфхцчџш",
+        rules: 0,
+    },
+    Alphabet {
+        code: "mk",
+        lang: Some(Lang::Mkd),
+        letters: "абвгдѓежзѕијклљмнњопрстќуфхцчџш",
+        rules: 0,
+    },
+    Alphabet {
+        code: "mn",
+        lang: None,
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюяөү",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+    Alphabet {
+        code: "ky",
+        lang: None,
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюяңөү",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+    Alphabet {
+        code: "uz",
+        lang: None,
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюяўғқҳ",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+    Alphabet {
+        code: "tt",
+        lang: None,
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәөүҗңһ",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+    Alphabet {
+        code: "tg",
+        lang: None,
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюяғӣқӯҳҷ",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+    Alphabet {
+        code: "kk",
+        lang: None,
+        letters: "абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі",
+        rules: HARD_SIGN_BEFORE_VOWEL,
+    },
+];
+
+/// Cyrillic text: the language whose alphabet and spelling fit it best,
+/// Russian where Russian fits as well as any and whatlang is not sure of
+/// another.
+///
+/// whatlang's trigram model alone reads many ordinary Russian sentences as
+/// Bulgarian or Ukrainian ("Потерял паспорт, помогите" is Bulgarian to it);
+/// letters are firmer evidence. ы э ё and a word-final ь rule Bulgarian out,
+/// і ї є ґ Russian, ђ ћ ј љ њ џ both. Text that fits several alphabets
+/// equally (no telling letter at all) goes to whatlang one rival at a time
+/// against Russian, and a rival wins only with a reliable verdict.
+fn cyrillic_script(text: &str) -> Language {
+    /// Per letter U+0400–U+052F, the alphabets (bit i for `CYRILLIC[i]`)
+    /// that write it; and the alphabets with each spelling rule.
+    struct Tables {
+        letters: [u16; 0x130],
+        hard_sign_rule: u16,
+        bulgarian_rules: u16,
+    }
+    static TABLES: std::sync::OnceLock<Tables> = std::sync::OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        let mut tables = Tables {
+            letters: [0; 0x130],
+            hard_sign_rule: 0,
+            bulgarian_rules: 0,
+        };
+        for (i, alphabet) in CYRILLIC.iter().enumerate() {
+            for c in alphabet.letters.chars() {
+                tables.letters[c as usize - 0x400] |= 1 << i;
+            }
+            if alphabet.rules & HARD_SIGN_BEFORE_VOWEL != 0 {
+                tables.hard_sign_rule |= 1 << i;
+            }
+            if alphabet.rules & BULGARIAN != 0 {
+                tables.bulgarian_rules |= 1 << i;
+            }
+        }
+        tables
+    });
+    let cyrillic = |c: Option<&char>| {
+        c.copied()
+            .filter(|&c| matches!(c as u32, 0x0400..=0x052F) && c.is_alphabetic())
+    };
+    let mut misfits = [0usize; CYRILLIC.len()];
+    let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    for (i, &c) in lower.iter().enumerate() {
+        if cyrillic(Some(&c)).is_none() {
+            continue;
+        }
+        let next = cyrillic(lower.get(i + 1));
+        let before_iotated = matches!(next, Some('е' | 'ё' | 'ю' | 'я'));
+        let mut fits = tables.letters[c as usize - 0x400];
+        if c == 'ъ' && !before_iotated {
+            fits &= !tables.hard_sign_rule;
+        }
+        let verb_in_sya = c == 'я' && i > 0 && lower[i - 1] == 'с' && next.is_none();
+        if (c == 'ь' && next != Some('о')) || (c == 'ъ' && before_iotated) || verb_in_sya {
+            fits &= !tables.bulgarian_rules;
+        }
+        for (j, misfit) in misfits.iter_mut().enumerate() {
+            *misfit += usize::from(fits >> j & 1 == 0);
+        }
+    }
+    let best = misfits.iter().copied().min().unwrap_or(0);
+    let fitting = || {
+        CYRILLIC
+            .iter()
+            .zip(misfits)
+            .filter(move |&(_, n)| n == best)
+            .map(|(alphabet, _)| alphabet)
+    };
+    let known: Vec<Lang> = fitting().filter_map(|a| a.lang).collect();
+    let among = |langs: Vec<Lang>| {
+        let first = langs[0];
+        let info = whatlang::Detector::with_allowlist(langs).detect(text);
+        Language(iso639_1(info.map_or(first, |info| info.lang())))
+    };
+    if known.contains(&Lang::Rus) {
+        let rivals: Vec<Lang> = known
+            .into_iter()
+            .filter(|&lang| lang != Lang::Rus)
+            .filter(|&lang| {
+                whatlang::Detector::with_allowlist(vec![Lang::Rus, lang])
+                    .detect(text)
+                    .is_some_and(|info| info.lang() == lang && info.is_reliable())
+            })
+            .collect();
+        return match rivals.len() {
+            0 => Language("ru"),
+            1 => Language(iso639_1(rivals[0])),
+            _ => among(rivals),
+        };
+    }
+    match known.len() {
+        0 => Language(
+            fitting()
+                .min_by_key(|a| a.letters.chars().count())
+                .map_or("ru", |a| a.code),
+        ),
+        1 => Language(iso639_1(known[0])),
+        _ => among(known),
+    }
 }
 
 /// The broad, slow model, for what the fast layers cannot settle.
@@ -320,6 +647,67 @@ mod tests {
         czech_is_not_a_seat: "Ztratil jsem na letišti kufr a potřebuji pomoc s jeho nalezením" => "cs", Interpreter;
         ukrainian_is_not_russian: "Я загубив паспорт в аеропорту, куди мені звернутися?" => "uk", Interpreter;
         vietnamese: "Tôi bị mất hộ chiếu ở sân bay, tôi phải làm gì bây giờ" => "vi", Interpreter;
+        byte_order_mark_is_not_arabic: "\u{FEFF}小区暖气不热" => "zh", Native;
+    }
+
+    // Ordinary Russian that whatlang alone calls Bulgarian or Ukrainian.
+    cases! {
+        russian_stolen_wallet: "Здравствуйте, у меня украли кошелек в метро, что делать?" => "ru", Seat;
+        russian_visa: "Мне нужно продлить визу, куда обратиться?" => "ru", Seat;
+        russian_no_telling_letter: "Потерял паспорт, помогите" => "ru", Seat;
+        russian_lost_child: "Мой ребенок потерялся в парке, помогите пожалуйста" => "ru", Seat;
+        russian_hard_sign: "В подъезде не работает лифт уже три дня" => "ru", Seat;
+        russian_visa_expires: "Пожалуйста, помогите, моя виза заканчивается через неделю" => "ru", Seat;
+        russian_rude_driver: "Водитель автобуса нагрубил мне" => "ru", Seat;
+        russian_fridge: "У меня сломался холодильник, а магазин не принимает возврат" => "ru", Seat;
+        russian_police: "Не могу найти отделение полиции рядом с домом" => "ru", Seat;
+        russian_taxi: "Здравствуйте, таксист отказался включить счетчик и взял с меня двойную цену" => "ru", Seat;
+        russian_residence: "Добрый день, я иностранец, живу в Пекине, как получить вид на жительство?" => "ru", Seat;
+        russian_capitals: "ПОМОГИТЕ, ПОТЕРЯЛ ПАСПОРТ В АЭРОПОРТУ" => "ru", Seat;
+    }
+
+    // The other Cyrillic languages, when the text says so.
+    cases! {
+        bulgarian_definite_articles: "Изгубих паспорта си на летището, какво да правя?" => "bg", Interpreter;
+        bulgarian_hard_sign_vowel: "Съседите горе вдигат шум всяка нощ." => "bg", Interpreter;
+        bulgarian_visa: "Трябва да удължа визата си, къде да отида?" => "bg", Interpreter;
+        bulgarian_stolen_wallet: "Здравейте, откраднаха ми портфейла в метрото, какво да правя?" => "bg", Interpreter;
+        ukrainian_visa: "Мені потрібно продовжити візу, куди звернутися?" => "uk", Interpreter;
+        belarusian: "Я страціў пашпарт у аэрапорце, куды мне звярнуцца?" => "be", Interpreter;
+        serbian: "Изгубио сам пасош на аеродрому, шта да радим?" => "sr", Interpreter;
+        serbian_letters: "Треба ми продужење визе, где да се обратим?" => "sr", Interpreter;
+        serbian_dje: "Ђаче је изгубило торбу, ћути и плаче" => "sr", Interpreter;
+        macedonian: "Ја сум изгубен, каде е амбасадата?" => "mk", Interpreter;
+        kazakh: "Мен паспортымды жоғалтып алдым, не істеуім керек?" => "kk", Interpreter;
+        mongolian_cyrillic: "Би паспортоо гээчихлээ, одоо юу хийх ёстой вэ? Үнэхээр өөр арга байна уу?" => "mn", Interpreter;
+    }
+
+    // China's minority scripts and the Arabic-script languages beside Arabic.
+    cases! {
+        tibetan: "ངའི་ལག་ཁྱེར་བརླག་སོང་། ག་རེ་བྱེད་དགོས།" => "bo", Interpreter;
+        tibetan_naming_beijing: "ང་པེ་ཅིན་ལ་སྡོད་ཀྱི་ཡོད། 北京 ཆུ་ཚ་པོ་མི་འདུག" => "bo", Interpreter;
+        mongolian_script: "ᠮᠢᠨᠤ ᠭᠠᠳᠠᠭᠠᠳᠤ ᠫᠠᠰᠫᠣᠷᠲ ᠭᠡᠭᠡᠭᠳᠡᠪᠡ" => "mn", Interpreter;
+        yi: "ꆈꌠꁱꂷ ꉢ ꀋꉆ" => "ii", Interpreter;
+        uyghur_passport: "مېنىڭ پاسپورتۇم ئايروپورتتا يوقاپ كەتتى، قانداق قىلىشىم كېرەك؟" => "ug", Interpreter;
+        uyghur_visa: "ۋىزامنى ئۇزارتماقچىمەن، نەگە بېرىشىم كېرەك؟" => "ug", Interpreter;
+        uyghur_hot_water: "ئۆيىمىزدە ئىسسىق سۇ يوق" => "ug", Interpreter;
+        persian_passport: "من گذرنامه‌ام را در فرودگاه گم کردم، باید چه کار کنم؟" => "fa", Interpreter;
+        persian_only_yeh_and_keheh: "ویزای من تمام شده است، کجا باید بروم؟" => "fa", Interpreter;
+        persian_neighbours: "همسایه طبقه بالا هر شب سر و صدا می‌کند" => "fa", Interpreter;
+        persian_one_peh: "سلام، من در پکن زندگی می‌کنم و اجازه اقامتم تمام شده است" => "fa", Interpreter;
+        urdu_passport: "میرا پاسپورٹ ہوائی اڈے پر گم ہو گیا ہے، مجھے کیا کرنا چاہیے؟" => "ur", Interpreter;
+        urdu_visa: "مجھے اپنا ویزا بڑھانا ہے، کہاں جانا ہوگا؟" => "ur", Interpreter;
+        urdu_wallet: "میں بیجنگ میں رہتا ہوں اور میرا بٹوہ چوری ہو گیا" => "ur", Interpreter;
+        arabic_lost_passport: "فقدت جواز سفري في المطار، ماذا أفعل؟" => "ar", Seat;
+        arabic_noise: "جاري يصدر ضوضاء كل ليلة ولا أستطيع النوم" => "ar", Seat;
+        arabic_student: "مرحبا، أنا طالب أجنبي في جامعة بكين وأحتاج إلى تجديد تصريح الإقامة" => "ar", Seat;
+        arabic_with_a_farsi_yeh: "أريد تمديد تأشيرتی في بكين" => "ar", Seat;
+        arabic_typed_with_farsi_yeh_throughout: "مرحبا، أنا طالب أجنبی فی جامعة بكین وأحتاج إلى تجدید تصریح الإقامة" => "ar", Seat;
+        arabic_with_farsi_yeh_and_keheh: "أرید تمدید تأشیرتی فی بکین" => "ar", Seat;
+        arabic_with_keheh: "أين يمكنني تجديد الإقامة في بکين؟" => "ar", Seat;
+        arabic_naming_a_persian_place: "أسكن في حي گلستان منذ سنتين وأريد تجديد الإقامة في المكتب المختص" => "ar", Seat;
+        arabic_presentation_forms: "ﻣﺮﺣﺒﺎ ﺃﺭﻳﺪ ﺗﻤﺪﻳﺪ ﺍﻟﺘﺄﺷﻴﺮﺓ" => "ar", Seat;
+        persian_presentation_forms: "ﮔﺬﺭﻧﺎﻣﻪ ﮔﻢ ﮐﺮﺩﻡ" => "fa", Interpreter;
     }
 
     #[test]
