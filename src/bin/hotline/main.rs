@@ -1,0 +1,141 @@
+//! `hotline`: the command line of hotline-router.
+//!
+//! ```text
+//! hotline train    --input LABELLED.jsonl [--input …] --output MODEL [trainer options]
+//! hotline predict  --model MODEL [--top K] < IN.jsonl > OUT.jsonl
+//! hotline evaluate --input LABELLED.jsonl [--input …] (--model MODEL | --folds K) [--json]
+//! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
+//! ```
+//!
+//! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
+//!   to labelled JSON Lines (`{"text","label"}` per line) and writes the
+//!   model file.
+//! * `predict` labels `{"id","text"}` lines with a model: exactly one output
+//!   line per input line, `{"id","label","confidence"}` or an error line.
+//! * `evaluate` scores a model on labelled lines, or cross-validates the
+//!   trainer on them (`--folds`).
+//! * `route` is the JSON Lines router of `examples/route`, with the model
+//!   to classify by.
+//!
+//! Exit codes: 0 success; 2 a usage, configuration or input error (the
+//! message on stderr starts with `hotline: `); 1 an I/O failure.
+
+mod evaluate;
+mod predict;
+mod route;
+mod train;
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
+
+/// Trains, applies and evaluates hotline-router's text classifier, and
+/// routes JSON Lines tickets.
+#[derive(Parser, Debug)]
+#[command(name = "hotline", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a text classifier on labelled JSON Lines ({"text","label"}).
+    Train(train::TrainArgs),
+    /// Label JSON Lines ({"id","text"}) from stdin with a model, to stdout.
+    Predict(predict::PredictArgs),
+    /// Score a model on labelled JSON Lines, or cross-validate the trainer.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Route JSON Lines tickets from stdin to decisions on stdout.
+    Route(route::RouteArgs),
+}
+
+/// Why a subcommand failed, and so the exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// A usage, configuration or input error: exit code 2.
+    Usage(String),
+    /// An I/O failure while reading or writing: exit code 1.
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+impl Failure {
+    /// An I/O failure while doing `context`.
+    pub fn io(context: impl Into<String>) -> impl FnOnce(io::Error) -> Failure {
+        let context = context.into();
+        move |source| Failure::Io { context, source }
+    }
+}
+
+impl From<route::RouteError> for Failure {
+    fn from(e: route::RouteError) -> Failure {
+        match e {
+            route::RouteError::Config(message) => Failure::Usage(message),
+            route::RouteError::Io(source) => Failure::Io {
+                context: "routing stdin to stdout".into(),
+                source,
+            },
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help or --version: print it and succeed.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `hotline` alone: the help, on stderr, as a usage error.
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            eprint!("hotline: {}", text.strip_prefix("error: ").unwrap_or(&text));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match &cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("hotline: {message}");
+            ExitCode::from(2)
+        }
+        // A closed pipe (`hotline predict … | head`) is the reader's choice,
+        // not an error worth a message.
+        Err(Failure::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::from(1)
+        }
+        Err(Failure::Io { context, source }) => {
+            eprintln!("hotline: {context}: {source}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
