@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
+use crate::classify::Domain;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::geojson::{parse_feature_collection, SkippedFeature, Untidy};
 use crate::locate::region::Region;
@@ -35,7 +36,7 @@ use crate::rules::Priority;
 /// // What if heating in Chaoyang went to the street offices instead?
 /// config.routing.handlers.get_mut("heating").unwrap().handler = "street".into();
 /// let router = Router::from_config(config).unwrap();
-/// assert_eq!(router.categories().count(), 28);
+/// assert_eq!(router.categories().count(), 76);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RouterConfig {
@@ -105,6 +106,7 @@ pub struct UrgencyConfig {
 ///
 /// let heating = CategoryConfig {
 ///     code: "heating".into(),
+///     domain: hotline_router::Domain::UrbanRural,
 ///     name: "供暖".into(),
 ///     name_en: "Heating".into(),
 ///     keywords: [("暖气片不热".to_string(), 8)].into_iter().collect(),
@@ -117,6 +119,9 @@ pub struct UrgencyConfig {
 pub struct CategoryConfig {
     /// The stable code, e.g. `housing.old_renovation` (a public contract).
     pub code: String,
+    /// The first-level domain (`other` when not given).
+    #[serde(default)]
+    pub domain: Domain,
     /// The Chinese name.
     pub name: String,
     /// The English name.
@@ -630,7 +635,7 @@ mod tests {
     #[test]
     fn embedded_beijing_config_parses() {
         let config = RouterConfig::try_beijing().unwrap();
-        assert_eq!(config.taxonomy.categories.len(), 28);
+        assert_eq!(config.taxonomy.categories.len(), 76);
         assert!(config
             .jurisdictions
             .districts

@@ -126,6 +126,24 @@ pub enum BuildErrorKind {
         /// The keyword.
         keyword: String,
     },
+    /// A keyword weight beyond the limit (which keeps scores from
+    /// overflowing).
+    InvalidWeight {
+        /// The category the keyword belongs to.
+        category: String,
+        /// The keyword.
+        keyword: String,
+        /// The weight given.
+        weight: i32,
+        /// The largest magnitude allowed.
+        limit: u32,
+    },
+    /// A trained model does not fit the taxonomy (a label that is not a
+    /// category code).
+    Model {
+        /// What does not fit.
+        reason: String,
+    },
     /// The spatial index could not meet one of its limits.
     IndexLimit {
         /// Which limit was exceeded and by what.
@@ -210,6 +228,17 @@ impl fmt::Display for BuildError {
             InvalidKeyword { category, keyword } => {
                 write!(f, "invalid keyword {keyword:?} in category '{category}'")
             }
+            InvalidWeight {
+                category,
+                keyword,
+                weight,
+                limit,
+            } => write!(
+                f,
+                "keyword {keyword:?} in category '{category}' has weight {weight}, \
+                 beyond the limit of ±{limit}"
+            ),
+            Model { reason } => write!(f, "the model does not fit the taxonomy: {reason}"),
             IndexLimit { reason } => write!(f, "spatial index limit exceeded: {reason}"),
             Parse {
                 source_name,

@@ -11,6 +11,9 @@
 //! * [`classify`] — a [`Classifier`] compiles the whole taxonomy into one
 //!   keyword automaton: a primary category, secondary ones, urgency, and the
 //!   [`Language`] with the service it needs (native, seat or interpreter).
+//!   Every category belongs to a first-level [`Domain`]. A [`Model`]
+//!   trained from labelled history ([`classify::model::Trainer`]) reads the
+//!   [normalised](classify::normalize) text beside the keywords.
 //! * [`locate`] — a [`Locator`] finds the district by exact point-in-polygon
 //!   over a prebuilt grid index ([`PolygonIndex`]) and the street and
 //!   community from a gazetteer of names; clues vote, ties are never guessed.
@@ -86,8 +89,33 @@
 //! * The embedded district polygons are simplified (boundaries right to a few
 //!   hundred metres); there are no street polygons, so coordinates alone give
 //!   a district, and streets come from names.
-//! * Keyword classification is only as good as the taxonomy; the default one
-//!   is tested against a labelled set of tickets in `tests/`.
+//! * Classification is only as good as the taxonomy and the model's
+//!   training data. The default model is trained on messages written for this
+//!   crate (`data/corpus/`), not on a city's real history: train one on
+//!   yours (`hotline train`) for the best results. Both are tested against
+//!   hand-written sets kept out of training (`tests/data/`).
+//!
+//! # Example: a model trained on your own labelled history
+//!
+//! ```
+//! use hotline_router::classify::model::Trainer;
+//! use hotline_router::{Router, RouterConfig, Ticket};
+//!
+//! let history = [
+//!     ("老板拖欠工资三个月了", "labor.wages"),
+//!     ("包工头跑了，工钱没结", "labor.wages"),
+//!     ("单位一直拖着工资不发", "labor.wages"),
+//!     ("社保局说我的养老金算错了", "social.insurance"),
+//!     ("退休手续在社保局办不下来", "social.insurance"),
+//!     ("养老保险断缴了怎么补", "social.insurance"),
+//! ];
+//! let model = Trainer::new().train(history)?;
+//! let router = Router::builder().model(model).build(RouterConfig::beijing())?;
+//! let d = router.route(&Ticket::new("T3", "社保局的人让我跑了好几趟")).unwrap();
+//! assert_eq!(d.category().code(), "social.insurance");
+//! assert!(d.confidence().is_some());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
@@ -100,6 +128,7 @@ pub mod evaluate;
 pub mod jsonl;
 pub mod locate;
 pub mod replay;
+mod rng;
 pub mod router;
 pub mod rules;
 pub mod ticket;
@@ -107,7 +136,8 @@ pub mod workload;
 
 pub use calendar::Calendar;
 pub use classify::language::{Language, LanguageService};
-pub use classify::{Category, CategoryId, Classification, Classifier, KeywordId};
+pub use classify::model::Model;
+pub use classify::{Category, CategoryId, Classification, Classifier, Domain, KeywordId};
 pub use config::{
     CategoryConfig, CommunityConfig, DistrictConfig, HandlerConfig, JurisdictionsConfig,
     RouterConfig, RoutingConfig, RuleConfig, Sla, StreetConfig, TaxonomyConfig, UrgencyConfig,
@@ -118,7 +148,7 @@ pub use locate::jurisdictions::{
 };
 pub use locate::polygon_index::PolygonIndex;
 pub use locate::{LocatedBy, Location, LocationNote, Locator, Polygon, Region};
-pub use router::{Decision, DecisionRecord, Router, RouterBuilder};
+pub use router::{ClassifiedBy, Decision, DecisionRecord, Router, RouterBuilder};
 pub use rules::{Agency, AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
 pub use ticket::{Channel, Coordinates, Crs, Ticket};
 

@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use jiff::{tz::TimeZone, SignedDuration, Timestamp};
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use crate::calendar::Calendar;
 use crate::classify::language::{Language, LanguageService};
-use crate::classify::{Category, CategoryId, Classification, Classifier};
+use crate::classify::model::{features::gram_text, softmax, Model, Seen};
+use crate::classify::normalize::normalize;
+use crate::classify::{Category, CategoryId, Classification, Classifier, Domain};
 use crate::config::RouterConfig;
-use crate::error::{BuildError, TicketError};
+use crate::error::{BuildError, BuildErrorKind, TicketError};
 use crate::locate::jurisdictions::{DistrictId, Jurisdictions};
 use crate::locate::{LocatedBy, Location, LocationNote, Locator};
 use crate::rules::{AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
@@ -29,12 +32,30 @@ use crate::ticket::Ticket;
 #[derive(Clone, Debug)]
 pub struct RouterBuilder {
     max_text_bytes: usize,
+    model: ModelChoice,
+    min_confidence: f32,
+    triage_low_confidence: bool,
+    keyword_weight: f32,
+    model_languages: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+enum ModelChoice {
+    /// The embedded Beijing model, when the taxonomy has all its labels.
+    Default,
+    Given(Model),
+    Without,
 }
 
 impl Default for RouterBuilder {
     fn default() -> Self {
         RouterBuilder {
             max_text_bytes: 64 * 1024,
+            model: ModelChoice::Default,
+            min_confidence: 0.3,
+            triage_low_confidence: false,
+            keyword_weight: 0.25,
+            model_languages: vec!["zh".to_string()],
         }
     }
 }
@@ -45,6 +66,58 @@ impl RouterBuilder {
     /// rather than scanned.
     pub fn max_text_bytes(&mut self, limit: usize) -> &mut Self {
         self.max_text_bytes = limit;
+        self
+    }
+
+    /// Classifies with this trained model beside the keywords (see
+    /// [`Router::route`]). Its labels must be category codes of the
+    /// taxonomy, or [`build`](RouterBuilder::build) fails. Without this
+    /// call the router uses [`Model::beijing`] when the taxonomy has every
+    /// one of its labels, and keywords alone otherwise.
+    pub fn model(&mut self, model: Model) -> &mut Self {
+        self.model = ModelChoice::Given(model);
+        self
+    }
+
+    /// Classifies with keywords alone.
+    pub fn without_model(&mut self) -> &mut Self {
+        self.model = ModelChoice::Without;
+        self
+    }
+
+    /// Below this confidence (0 to 1; default 0.3) a decision is marked low
+    /// confidence ([`Decision::is_low_confidence`]).
+    pub fn min_confidence(&mut self, confidence: f32) -> &mut Self {
+        self.min_confidence = confidence;
+        self
+    }
+
+    /// Sends low-confidence decisions to the fallback category's handler
+    /// (human triage by default) instead of the predicted category's;
+    /// off by default.
+    pub fn low_confidence_to_triage(&mut self, yes: bool) -> &mut Self {
+        self.triage_low_confidence = yes;
+        self
+    }
+
+    /// The languages (ISO 639-1 codes, as [`Language::code`]) the model
+    /// reads; tickets in other languages are classified by keywords alone.
+    /// `["zh"]` by default, the language of the default model's corpus; an
+    /// empty list lets the model read every ticket.
+    pub fn model_languages<I, S>(&mut self, codes: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.model_languages = codes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// How much one point of keyword score adds to a category's logit when
+    /// keywords and the model are combined (default 0.25; 0 lets the model
+    /// decide alone).
+    pub fn keyword_weight(&mut self, weight: f32) -> &mut Self {
+        self.keyword_weight = weight;
         self
     }
 
@@ -68,8 +141,29 @@ impl RouterBuilder {
         let rules = RuleSet::new(&config.routing, &classifier, &jurisdictions)?;
         let offset = jiff::tz::Offset::from_hours(config.routing.utc_offset_hours)
             .map_err(|e| BuildError::parse("routing utc_offset_hours", e))?;
+        let model = match &self.model {
+            ModelChoice::Default => Blend::new(Model::beijing(), &classifier).ok(),
+            ModelChoice::Given(m) => Some(Blend::new(m.clone(), &classifier)?),
+            ModelChoice::Without => None,
+        };
+        for (what, v) in [
+            ("min_confidence", self.min_confidence),
+            ("keyword_weight", self.keyword_weight),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(BuildErrorKind::Model {
+                    reason: format!("{what} = {v} must be a finite number ≥ 0"),
+                }
+                .into());
+            }
+        }
         Ok(Router {
             inner: Arc::new(Inner {
+                model,
+                min_confidence: self.min_confidence,
+                triage_low_confidence: self.triage_low_confidence,
+                keyword_weight: self.keyword_weight,
+                model_languages: self.model_languages.clone(),
                 classifier,
                 jurisdictions,
                 locator,
@@ -117,6 +211,11 @@ pub struct Router {
 
 #[derive(Debug)]
 struct Inner {
+    model: Option<Blend>,
+    min_confidence: f32,
+    triage_low_confidence: bool,
+    keyword_weight: f32,
+    model_languages: Vec<String>,
     classifier: Classifier,
     jurisdictions: Jurisdictions,
     locator: Locator,
@@ -185,9 +284,31 @@ impl Router {
             });
         }
 
-        let classification = inner.classifier.classify(&ticket.text);
+        // Invisible characters and full-width forms must not hide keywords.
+        let text = normalize(&ticket.text);
+        let language = Language::detect(if ticket.text.trim().is_empty() {
+            address
+        } else {
+            &ticket.text
+        });
+        let mut classification = inner.classifier.classify(&text);
+        let code = language.code();
+        let verdict = if inner.model_languages.is_empty()
+            || inner.model_languages.iter().any(|l| l == code)
+        {
+            self.blend(&mut classification, &text)
+        } else {
+            // The model reads the languages it was trained on (the default
+            // one, Chinese); others go by their keywords.
+            Verdict::default()
+        };
+        let low_confidence = verdict.confidence.is_some_and(|p| p < inner.min_confidence);
         let location = inner.locator.locate(ticket);
-        let category = classification.primary();
+        let category = if low_confidence && inner.triage_low_confidence {
+            inner.classifier.fallback()
+        } else {
+            classification.primary()
+        };
         let assignment = inner
             .rules
             .assignment(category, location.district(), location.street());
@@ -211,14 +332,11 @@ impl Router {
             // The rule set checked that an SLA has one of the two.
             (Priority::Normal, None) => after_hours(sla.normal_hours.unwrap_or(0)),
         };
-        let language = Language::detect(if ticket.text.trim().is_empty() {
-            address
-        } else {
-            &ticket.text
-        });
         Ok(Decision {
             router: self,
             classification,
+            verdict,
+            low_confidence,
             location,
             assignment,
             priority,
@@ -226,6 +344,87 @@ impl Router {
             language,
             converted_from: ticket.coordinates.map(|c| c.crs),
         })
+    }
+
+    /// Combines the keyword classification with the model, if any: each
+    /// label's calibrated logit plus `keyword_weight` × its keyword score
+    /// (capped at 20), softmaxed. The model finds what keywords miss; a
+    /// strong keyword match keeps its category unless the model is sure
+    /// otherwise.
+    fn blend(&self, c: &mut Classification, text: &str) -> Verdict {
+        let inner = &*self.inner;
+        let Some(blend) = &inner.model else {
+            return Verdict::default();
+        };
+        if text.trim().is_empty() {
+            return Verdict::default();
+        }
+        let model = &blend.model;
+        let t = model.temperature();
+        let mut seen = Seen::new();
+        let mut z = model.decision_values_seen(text, &mut seen);
+        if seen.len() < MIN_MODEL_GRAMS {
+            // A word or two: the model's scores mean little (one n-gram is
+            // the whole unit vector), so keywords alone decide.
+            return Verdict::default();
+        }
+        z.iter_mut().for_each(|v| *v /= t);
+        for &(cat, score) in c.scores() {
+            if let Some(l) = blend.label_of[cat.as_usize()] {
+                z[l as usize] += inner.keyword_weight * score.min(20) as f32;
+            }
+        }
+        let p = softmax(&z, 1.0);
+        let mut best = 0;
+        for (i, v) in p.iter().enumerate() {
+            if *v > p[best] {
+                best = i;
+            }
+        }
+        if c.score() == 0 && p[best] < inner.min_confidence {
+            // Nothing the keywords know and nothing the model is sure of:
+            // the fallback category, as without a model.
+            return Verdict {
+                confidence: Some(p[best]),
+                by: ClassifiedBy::Model,
+                overruled: None,
+                evidence: SmallVec::new(),
+                unsure: true,
+            };
+        }
+        let primary = blend.category_of[best];
+        let by = if c.score() == 0 {
+            ClassifiedBy::Model
+        } else if primary == c.primary() {
+            ClassifiedBy::Both
+        } else {
+            ClassifiedBy::Model
+        };
+        let keyword_choice = (c.score() > 0 && primary != c.primary()).then_some(c.primary());
+        if primary != c.primary() {
+            let mut secondary: SmallVec<[CategoryId; 3]> = SmallVec::new();
+            if let Some(k) = keyword_choice {
+                secondary.push(k);
+            }
+            for s in c.secondary() {
+                if *s != primary && secondary.len() < 3 {
+                    secondary.push(*s);
+                }
+            }
+            inner.classifier.set_primary(c, primary, secondary);
+        }
+        Verdict {
+            confidence: Some(p[best]),
+            by,
+            overruled: keyword_choice,
+            evidence: model.evidence_in(&seen, best),
+            unsure: false,
+        }
+    }
+
+    /// The trained model beside the keywords, if any.
+    pub fn model(&self) -> Option<&Model> {
+        self.inner.model.as_ref().map(|b| &b.model)
     }
 
     /// The classifier.
@@ -301,6 +500,8 @@ impl Router {
 pub struct Decision<'r> {
     router: &'r Router,
     classification: Classification,
+    verdict: Verdict,
+    low_confidence: bool,
     location: Location,
     assignment: &'r Assignment,
     priority: Priority,
@@ -315,9 +516,42 @@ impl<'r> Decision<'r> {
         self.router.category(self.classification.primary())
     }
 
+    /// The primary category's first-level domain.
+    pub fn domain(&self) -> Domain {
+        self.category().domain()
+    }
+
     /// The classification: primary, secondary categories, matched keywords.
     pub fn classification(&self) -> &Classification {
         &self.classification
+    }
+
+    /// How sure the classification is (0 to 1), when a model took part;
+    /// `None` for keywords alone.
+    pub fn confidence(&self) -> Option<f32> {
+        self.verdict.confidence
+    }
+
+    /// Whether the confidence is below the router's minimum; such a ticket
+    /// went to the fallback category's handler if the router was built with
+    /// [`RouterBuilder::low_confidence_to_triage`].
+    pub fn is_low_confidence(&self) -> bool {
+        self.low_confidence
+    }
+
+    /// What decided the category: keywords, the model, or both agreeing.
+    pub fn classified_by(&self) -> ClassifiedBy {
+        self.verdict.by
+    }
+
+    /// The n-grams that weighed most for the model's choice, strongest
+    /// first, with their contribution to its decision value.
+    pub fn model_evidence(&self) -> Vec<(String, f32)> {
+        self.verdict
+            .evidence
+            .iter()
+            .map(|(k, w)| (gram_text(*k), *w))
+            .collect()
     }
 
     /// Where the ticket is, as far as is certain.
@@ -402,7 +636,35 @@ impl<'r> Decision<'r> {
         let dname = |d: DistrictId| format!("{} {}", j.district(d).name(), j.district(d).code());
         let mut out = Vec::new();
         let primary = c.primary();
-        if c.score() > 0 {
+        let evidence = || {
+            self.model_evidence()
+                .iter()
+                .map(|(g, w)| format!("{g} {w:+.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.verdict.unsure {
+            out.push(format!(
+                "no category keyword matched and the model is unsure (confidence {:.2}): {}",
+                self.verdict.confidence.unwrap_or(0.0),
+                self.category().code()
+            ));
+        } else if let (ClassifiedBy::Model, Some(p)) = (self.verdict.by, self.verdict.confidence) {
+            out.push(format!(
+                "category {} by the model (confidence {p:.2}): {}",
+                self.category().code(),
+                evidence()
+            ));
+            if let Some(k) = self.verdict.overruled {
+                out.push(format!(
+                    "the model outweighed the keywords, which said {}",
+                    r.category(k).code()
+                ));
+            }
+        }
+        if self.verdict.by == ClassifiedBy::Model {
+            // The keyword line below would explain a category not chosen.
+        } else if c.score() > 0 {
             let words: Vec<String> = c
                 .matched()
                 .iter()
@@ -421,6 +683,24 @@ impl<'r> Decision<'r> {
             out.push(format!(
                 "no category keyword matched: {}",
                 self.category().code()
+            ));
+        }
+        if let (ClassifiedBy::Both, Some(p)) = (self.verdict.by, self.verdict.confidence) {
+            out.push(format!(
+                "the model agrees (confidence {p:.2}): {}",
+                evidence()
+            ));
+        }
+        if self.low_confidence {
+            out.push(format!(
+                "low confidence: {:.2} is below {:.2}{}",
+                self.verdict.confidence.unwrap_or(0.0),
+                r.inner.min_confidence,
+                if r.inner.triage_low_confidence {
+                    ", so the fallback category's handler decides"
+                } else {
+                    ""
+                }
             ));
         }
         if !c.secondary().is_empty() {
@@ -554,7 +834,14 @@ impl<'r> Decision<'r> {
         DecisionRecord {
             id: id.to_string(),
             category: self.category().code().to_string(),
+            domain: self.domain(),
             categories,
+            confidence: self
+                .verdict
+                .confidence
+                .map(|p| (f64::from(p) * 1e4).round() / 1e4),
+            classified_by: self.verdict.by,
+            low_confidence: self.low_confidence,
             district: self.district_code().map(str::to_string),
             street: self.street_code().map(str::to_string),
             community: self.community_code().map(str::to_string),
@@ -595,8 +882,17 @@ pub struct DecisionRecord {
     pub id: String,
     /// The primary category code.
     pub category: String,
+    /// The primary category's first-level domain (an extension).
+    pub domain: Domain,
     /// The primary category followed by the secondary ones.
     pub categories: Vec<String>,
+    /// The classification's confidence when a model took part, rounded to
+    /// 4 decimals (an extension).
+    pub confidence: Option<f64>,
+    /// `keywords`, `model` or `both` (an extension).
+    pub classified_by: ClassifiedBy,
+    /// Whether the confidence is below the router's minimum (an extension).
+    pub low_confidence: bool,
     /// The district code, if known.
     pub district: Option<String>,
     /// The street code, if known.
@@ -619,4 +915,75 @@ pub struct DecisionRecord {
     pub language_service: LanguageService,
     /// Short human-readable reasons.
     pub explain: Vec<String>,
+}
+
+/// Fewer n-grams known to the model than this, and it abstains.
+const MIN_MODEL_GRAMS: usize = 6;
+
+/// What decided a ticket's category.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{ClassifiedBy, Router, Ticket};
+///
+/// let router = Router::beijing();
+/// let d = router.route(&Ticket::new("T1", "家里暖气片一直不热")).unwrap();
+/// assert_eq!(d.classified_by(), ClassifiedBy::Both);
+/// let keywords_only = Router::builder().without_model().build(hotline_router::RouterConfig::beijing()).unwrap();
+/// let d = keywords_only.route(&Ticket::new("T1", "家里暖气片一直不热")).unwrap();
+/// assert_eq!(d.classified_by(), ClassifiedBy::Keywords);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifiedBy {
+    /// Keywords alone (no model, or no text for it).
+    #[default]
+    Keywords,
+    /// The model: no keyword matched, or the model outweighed them.
+    Model,
+    /// Keywords and the model agreed.
+    Both,
+}
+
+/// The model's part in one decision.
+#[derive(Clone, Debug, Default)]
+struct Verdict {
+    confidence: Option<f32>,
+    by: ClassifiedBy,
+    /// The keywords' choice when the model outweighed it.
+    overruled: Option<CategoryId>,
+    evidence: SmallVec<[(u64, f32); 3]>,
+    /// No keyword matched and the model is below the minimum confidence:
+    /// the category stayed the fallback.
+    unsure: bool,
+}
+
+/// A model bound to a taxonomy: label ↔ category maps.
+#[derive(Clone, Debug)]
+struct Blend {
+    model: Model,
+    category_of: Vec<CategoryId>,
+    label_of: Vec<Option<u16>>,
+}
+
+impl Blend {
+    fn new(model: Model, classifier: &Classifier) -> Result<Blend, BuildError> {
+        let mut category_of = Vec::with_capacity(model.labels().len());
+        let mut label_of = vec![None; classifier.categories().len()];
+        for (i, label) in model.labels().iter().enumerate() {
+            let id = classifier
+                .category_id(label)
+                .ok_or_else(|| BuildErrorKind::Model {
+                    reason: format!("label '{label}' is not a category code of the taxonomy"),
+                })?;
+            category_of.push(id);
+            label_of[id.as_usize()] = Some(i as u16);
+        }
+        Ok(Blend {
+            model,
+            category_of,
+            label_of,
+        })
+    }
 }

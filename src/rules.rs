@@ -224,8 +224,8 @@ type ParsedRule = (Option<Spec>, Option<Vec<Spec>>);
 /// let classifier = Classifier::new(&config.taxonomy, "other").unwrap();
 /// let j = Jurisdictions::new(&config.jurisdictions).unwrap();
 /// let rules = RuleSet::new(&config.routing, &classifier, &j).unwrap();
-/// // 349 streets + 16 districts × 12 departments + 7 municipal bodies + triage.
-/// assert_eq!(rules.agencies().count(), 349 + 16 * 12 + 7 + 1);
+/// // 349 streets + 16 districts × 25 departments + 12 municipal bodies + triage.
+/// assert_eq!(rules.agencies().count(), 349 + 16 * 25 + 12 + 1);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RuleSet {

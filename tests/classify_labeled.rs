@@ -1,6 +1,6 @@
-//! The default taxonomy against a labelled set of realistic tickets
-//! (`tests/data/labeled_tickets.jsonl`): every line must get its category,
-//! its urgency and its language.
+//! The default taxonomy and model against a labelled set of realistic
+//! tickets (`tests/data/labeled_tickets.jsonl`, written for this crate and
+//! never trained on): categories, urgency and language.
 
 use hotline_router::{Language, Priority, Router, Ticket};
 use serde::Deserialize;
@@ -15,11 +15,14 @@ struct Labeled {
 
 const LABELED: &str = include_str!("data/labeled_tickets.jsonl");
 
+/// The default router (keywords and the embedded model) gets at least 95%
+/// of the categories right (96.1% measured when the model was trained),
+/// never misses an urgent ticket, and rarely raises a normal one.
 #[test]
-fn every_labeled_ticket_is_classified_as_labeled() {
+fn labeled_tickets_are_classified_as_labeled() {
     let router = Router::beijing();
     let mut wrong = Vec::new();
-    let mut count = 0;
+    let (mut count, mut missed_urgent, mut false_urgent) = (0, Vec::new(), 0);
     for (n, line) in LABELED.lines().enumerate() {
         let l: Labeled =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
@@ -28,24 +31,36 @@ fn every_labeled_ticket_is_classified_as_labeled() {
             .route(&Ticket::new(format!("L{}", n + 1), l.text.as_str()))
             .unwrap();
         let urgent = d.priority() == Priority::Urgent;
-        if d.category().code() != l.category || urgent != l.urgent {
+        if l.urgent && !urgent {
+            missed_urgent.push(format!("line {}: {:?}", n + 1, l.text));
+        }
+        false_urgent += usize::from(urgent && !l.urgent);
+        if d.category().code() != l.category {
             wrong.push(format!(
-                "line {}: {:?} → {} urgent={urgent}, labelled {} urgent={}\n    {}",
+                "line {}: {:?} → {}, labelled {}\n    {}",
                 n + 1,
                 l.text,
                 d.category().code(),
                 l.category,
-                l.urgent,
                 d.explain()[0]
             ));
         }
     }
-    assert!(count >= 280, "the labelled set has {count} lines");
+    assert!(count >= 580, "the labelled set has {count} lines");
     assert!(
-        wrong.is_empty(),
+        wrong.len() * 100 <= count * 5,
         "{} of {count} wrong:\n{}",
         wrong.len(),
         wrong.join("\n")
+    );
+    assert!(
+        missed_urgent.is_empty(),
+        "urgent tickets missed:\n{}",
+        missed_urgent.join("\n")
+    );
+    assert!(
+        false_urgent * 100 <= count,
+        "{false_urgent} normal tickets raised to urgent"
     );
 }
 

@@ -96,6 +96,7 @@ fn build(case: &Case) -> (Classifier, Jurisdictions, RoutingConfig) {
             } else {
                 format!("cat{c}")
             },
+            domain: Default::default(),
             name: format!("c{c}"),
             name_en: String::new(),
             keywords: BTreeMap::new(),

@@ -24,7 +24,10 @@
 //! * Any urgency word, or a category's own urgent word when that category is
 //!   primary, makes the ticket urgent.
 
+pub mod domain;
 pub mod language;
+pub mod model;
+pub mod normalize;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,6 +36,8 @@ use std::borrow::Cow;
 
 use daachorse::{CharwiseDoubleArrayAhoCorasick, CharwiseDoubleArrayAhoCorasickBuilder};
 use smallvec::SmallVec;
+
+pub use domain::Domain;
 
 use crate::config::TaxonomyConfig;
 use crate::error::{BuildError, BuildErrorKind};
@@ -73,6 +78,7 @@ impl CategoryId {
 #[derive(Clone, Debug)]
 pub struct Category {
     code: String,
+    domain: Domain,
     name: String,
     name_en: String,
     urgent_patterns: Vec<u32>,
@@ -82,6 +88,10 @@ impl Category {
     /// The stable code, e.g. `housing.old_renovation`.
     pub fn code(&self) -> &str {
         &self.code
+    }
+    /// The first-level domain it belongs to.
+    pub fn domain(&self) -> Domain {
+        self.domain
     }
     /// The Chinese name.
     pub fn name(&self) -> &str {
@@ -136,6 +146,8 @@ pub struct KeywordId(u32);
 pub struct Classification {
     primary: CategoryId,
     primary_score: i32,
+    /// The best positive keyword scores, best first (at most 4).
+    scores: SmallVec<[(CategoryId, i32); 4]>,
     secondary: SmallVec<[CategoryId; 3]>,
     matched: SmallVec<[KeywordId; 8]>,
     urgent_by: Option<KeywordId>,
@@ -149,6 +161,18 @@ impl Classification {
     /// The primary category's score (0 when it is the fallback).
     pub fn score(&self) -> i32 {
         self.primary_score
+    }
+    /// The keyword score of a category (0 unless among the best four).
+    pub fn score_of(&self, category: CategoryId) -> i32 {
+        self.scores
+            .iter()
+            .find(|(c, _)| *c == category)
+            .map_or(0, |(_, s)| *s)
+    }
+    /// The categories with a positive keyword score, best first (at most
+    /// four), with their scores.
+    pub fn scores(&self) -> &[(CategoryId, i32)] {
+        &self.scores
     }
     /// Secondary categories, best first.
     pub fn secondary(&self) -> &[CategoryId] {
@@ -241,6 +265,15 @@ impl Classifier {
             }
             let mut urgent_patterns = Vec::new();
             for (word, &weight) in &c.keywords {
+                if weight.unsigned_abs() > MAX_WEIGHT {
+                    return Err(BuildErrorKind::InvalidWeight {
+                        category: c.code.clone(),
+                        keyword: word.clone(),
+                        weight,
+                        limit: MAX_WEIGHT,
+                    }
+                    .into());
+                }
                 let k = table.slot(word, &c.code)?;
                 table.list[k].weights.push((id, weight));
             }
@@ -249,6 +282,7 @@ impl Classifier {
             }
             categories.push(Category {
                 code: c.code.clone(),
+                domain: c.domain,
                 name: c.name.clone(),
                 name_en: c.name_en.clone(),
                 urgent_patterns,
@@ -336,7 +370,9 @@ impl Classifier {
             for &(cat, w) in &inner.weights[pattern.weights.0 as usize..pattern.weights.1 as usize]
             {
                 match scores.iter_mut().find(|(c, _)| *c == cat) {
-                    Some((_, s)) => *s += w,
+                    // Weights are at most MAX_WEIGHT and a keyword counts
+                    // once, but a text can match very many keywords.
+                    Some((_, s)) => *s = s.saturating_add(w),
                     None => scores.push((cat, w)),
                 }
             }
@@ -356,13 +392,44 @@ impl Classifier {
             let own = &inner.categories[primary.as_usize()].urgent_patterns;
             urgent_by = matched.iter().copied().find(|k| own.contains(&k.0));
         }
+        scores.truncate(4);
         Classification {
             primary,
             primary_score,
+            scores: SmallVec::from_slice(&scores),
             secondary,
             matched,
             urgent_by,
         }
+    }
+
+    /// Makes `primary` the primary category of `c` (the router's choice when
+    /// a model outweighs the keywords), with `secondary` as the secondary
+    /// categories; a category's own urgent words now follow the new primary.
+    pub(crate) fn set_primary(
+        &self,
+        c: &mut Classification,
+        primary: CategoryId,
+        secondary: SmallVec<[CategoryId; 3]>,
+    ) {
+        let inner = &*self.inner;
+        if c.primary == primary {
+            c.secondary = secondary;
+            return;
+        }
+        let old_own = &inner.categories[c.primary.as_usize()].urgent_patterns;
+        if c.urgent_by.is_some_and(|k| {
+            old_own.contains(&k.0) && !inner.patterns[k.0 as usize].urgent_anywhere
+        }) {
+            c.urgent_by = None;
+        }
+        if c.urgent_by.is_none() {
+            let own = &inner.categories[primary.as_usize()].urgent_patterns;
+            c.urgent_by = c.matched.iter().copied().find(|k| own.contains(&k.0));
+        }
+        c.primary_score = c.score_of(primary);
+        c.primary = primary;
+        c.secondary = secondary;
     }
 
     /// The keyword's text (lower-cased where it has ASCII letters).
@@ -466,6 +533,10 @@ impl KeywordTable {
         Ok(self.list.len() - 1)
     }
 }
+
+/// The largest keyword weight, positive or negative: far above any useful
+/// weight, and small enough that no score can overflow.
+pub const MAX_WEIGHT: u32 = 1_000_000;
 
 /// Whether `bytes[start..end]` is not glued to ASCII letters or digits on
 /// either side (CJK text next to a Latin word counts as a boundary).
