@@ -7,7 +7,9 @@
 //! never saw the taxonomy, its keywords or the training corpus, in the style
 //! of a provincial government message board, labelled with first-level
 //! domains only. The floors below are the figures measured when the default
-//! model was trained, less a margin; see BENCHMARKS.md.
+//! model was trained, less about 3 points (measured: long messages 0.910,
+//! titles 0.943, `other` 0; keywords alone 0.864 and 0.910; 3-fold
+//! cross-validated category accuracy on the corpus 0.897).
 
 use hotline_router::classify::model::{cross_validate, Model, Trainer};
 use hotline_router::{Channel, ClassifiedBy, Domain, Router, RouterConfig, Ticket};
@@ -59,14 +61,16 @@ fn score(router: &Router, kind: &str) -> (f64, f64) {
 #[test]
 fn long_messages_reach_their_domain() {
     let (acc, other) = score(router(), "long");
-    assert!(acc >= 0.87, "domain agreement {acc:.3} on long messages");
+    eprintln!("long messages: domain agreement {acc:.4}, other {other:.4}");
+    assert!(acc >= 0.88, "domain agreement {acc:.3} on long messages");
     assert!(other <= 0.02, "other {other:.3} on long messages");
 }
 
 #[test]
 fn short_titles_reach_their_domain() {
     let (acc, other) = score(router(), "title");
-    assert!(acc >= 0.90, "domain agreement {acc:.3} on titles");
+    eprintln!("titles: domain agreement {acc:.4}, other {other:.4}");
+    assert!(acc >= 0.91, "domain agreement {acc:.3} on titles");
     assert!(other <= 0.03, "other {other:.3} on titles");
 }
 
@@ -78,6 +82,9 @@ fn the_model_adds_to_the_keywords() {
         .unwrap();
     let (with, _) = score(router(), "long");
     let (without, _) = score(&keywords, "long");
+    let (with_t, _) = score(router(), "title");
+    let (without_t, _) = score(&keywords, "title");
+    eprintln!("keywords alone: long {without:.4}, titles {without_t:.4}; with the model: {with:.4}, {with_t:.4}");
     assert!(
         with > without,
         "with the model {with:.3}, keywords alone {without:.3}"
@@ -245,6 +252,10 @@ fn cross_validated_category_accuracy_on_the_corpus() {
     let data = corpus();
     assert!(data.len() >= 5000, "{} examples", data.len());
     let e = cross_validate(&default_model_trainer(), &data, 3, 11).unwrap();
+    eprintln!(
+        "3-fold: accuracy {:.4}, macro-F1 {:.4}",
+        e.accuracy, e.macro_f1
+    );
     assert!(
         e.accuracy >= 0.83,
         "3-fold category accuracy {:.4}\n{e}",

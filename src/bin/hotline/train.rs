@@ -34,7 +34,7 @@ pub struct TrainerOptions {
     /// Hash bits: features fall into 2^B buckets, 8 to 22 [trainer default: 18].
     #[arg(long, value_name = "B")]
     pub hash_bits: Option<u8>,
-    /// The SVM's cost of a margin violation, > 0 [trainer default: 0.5].
+    /// The SVM's cost of a margin violation, > 0 [trainer default: 3].
     #[arg(long = "c", value_name = "C")]
     pub c: Option<f64>,
     /// The seed of the example order (and of the fold split of `evaluate

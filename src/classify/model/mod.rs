@@ -69,8 +69,9 @@ use crate::classify::normalize::normalize;
 /// Per-label numbers, on the stack for up to 128 labels.
 pub(crate) type Scores = SmallVec<[f32; 128]>;
 
-/// The n-grams of a text the model knows: (key, lookup word).
-pub(crate) type Seen = SmallVec<[(u64, u64); 256]>;
+/// The distinct feature buckets of a text the model knows: (key of the
+/// first n-gram in the bucket, lookup word, count).
+pub(crate) type Seen = SmallVec<[(u64, u64, u32); 256]>;
 
 /// The most labels a model holds.
 pub const MAX_LABELS: usize = 4096;
@@ -377,40 +378,38 @@ impl Model {
 
     /// The raw decision value of every label (before calibration).
     pub(crate) fn decision_values(&self, text: &str) -> Scores {
-        self.scan(text, |_, _| {})
+        self.decision_values_seen(text, &mut Seen::new())
     }
 
-    /// Decision values, and every known n-gram with its lookup word in
-    /// `seen` (for [`Model::evidence_in`] without hashing again).
+    /// Decision values, with the text's distinct known features in `seen`
+    /// (for [`Model::evidence_in`] without hashing again).
     pub(crate) fn decision_values_seen(&self, text: &str, seen: &mut Seen) -> Scores {
-        self.scan(text, |key, v| seen.push((key, v)))
-    }
-
-    #[inline]
-    fn scan(&self, text: &str, mut seen: impl FnMut(u64, u64)) -> Scores {
         let inner = &*self.inner;
-        let n_labels = inner.labels.len();
-        let mut acc: Scores = SmallVec::from_elem(0.0, n_labels);
+        self.count(text, seen);
+        let mut acc: Scores = SmallVec::from_elem(0.0, inner.labels.len());
         let mut norm2 = 0.0f32;
-        features::for_each_gram(text, inner.max_n, |key| {
-            let v = inner.index[features::bucket(key, inner.bits) as usize];
-            if v == 0 {
-                return;
-            }
-            seen(key, v);
-            norm2 += f32::from_bits((v >> 32) as u32);
+        for &(_, v, tf) in seen.iter() {
+            let s = sublinear(tf);
+            norm2 += s * s * f32::from_bits((v >> 32) as u32);
             let at = (v & (DENSE - 1)) as usize;
             if v & DENSE != 0 {
-                for (a, w) in acc.iter_mut().zip(&inner.dense[at..at + n_labels]) {
-                    *a += f32::from(*w);
+                let row = &inner.dense[at..at + acc.len()];
+                if tf == 1 {
+                    for (a, w) in acc.iter_mut().zip(row) {
+                        *a += f32::from(*w);
+                    }
+                } else {
+                    for (a, w) in acc.iter_mut().zip(row) {
+                        *a += s * f32::from(*w);
+                    }
                 }
             } else {
                 let len = inner.sparse[at] as usize;
                 for e in &inner.sparse[at + 1..at + 1 + len] {
-                    acc[(e & 0xFFFF) as usize] += f32::from((e >> 16) as u16 as i16);
+                    acc[(e & 0xFFFF) as usize] += s * f32::from((e >> 16) as u16 as i16);
                 }
             }
-        });
+        }
         let inv = if norm2 > 0.0 {
             norm2.sqrt().recip()
         } else {
@@ -420,6 +419,42 @@ impl Model {
             *a = inner.bias[l] + inner.scale[l] * *a * inv;
         }
         acc
+    }
+
+    /// The distinct features of `text` the model knows, with their counts,
+    /// in order of first occurrence (an open-addressing table on the stack
+    /// for ordinary tickets).
+    fn count(&self, text: &str, seen: &mut Seen) {
+        let inner = &*self.inner;
+        seen.clear();
+        // At most max_n n-grams per character: a table at most half full.
+        let grams = text
+            .len()
+            .min(text.chars().count() * usize::from(inner.max_n));
+        let cap = (2 * grams).next_power_of_two().max(16);
+        let mut table: SmallVec<[u32; 1024]> = SmallVec::from_elem(u32::MAX, cap);
+        features::for_each_gram(text, inner.max_n, |key| {
+            let b = features::bucket(key, inner.bits);
+            let v = inner.index[b as usize];
+            if v == 0 {
+                return;
+            }
+            let mut i = b as usize & (cap - 1);
+            loop {
+                let slot = table[i];
+                if slot == u32::MAX {
+                    table[i] = seen.len() as u32;
+                    seen.push((key, v, 1));
+                    return;
+                }
+                let e = &mut seen[slot as usize];
+                if e.1 == v {
+                    e.2 += 1;
+                    return;
+                }
+                i = (i + 1) & (cap - 1);
+            }
+        });
     }
 
     /// The quantized weight of `label` in a lookup word's row.
@@ -444,15 +479,14 @@ impl Model {
         let scale = self.inner.scale[label];
         let mut norm2 = 0.0f32;
         let mut top: SmallVec<[(u64, f32); 3]> = SmallVec::new();
-        for &(key, v) in seen {
-            norm2 += f32::from_bits((v >> 32) as u32);
-            let w = f32::from(self.weight_in(v, label)) * scale;
+        for &(key, v, tf) in seen {
+            let s = sublinear(tf);
+            norm2 += s * s * f32::from_bits((v >> 32) as u32);
+            let w = s * f32::from(self.weight_in(v, label)) * scale;
             if w <= 0.0 {
                 continue;
             }
-            if let Some(t) = top.iter_mut().find(|(k, _)| *k == key) {
-                t.1 += w;
-            } else if top.len() < 3 {
+            if top.len() < 3 {
                 top.push((key, w));
             } else if let Some(min) = top.iter_mut().min_by(|a, b| a.1.total_cmp(&b.1)) {
                 if w > min.1 {
@@ -486,15 +520,15 @@ impl Model {
         let inner = &*self.inner;
         let mut seen = Seen::new();
         self.decision_values_seen(&text, &mut seen);
-        let mut by_gram: Vec<(u64, f32)> = Vec::new();
+        let mut by_gram: Vec<(u64, f32)> = Vec::with_capacity(seen.len());
         let mut norm2 = 0.0f32;
-        for &(key, v) in &seen {
-            norm2 += f32::from_bits((v >> 32) as u32);
-            let w = f32::from(self.weight_in(v, label)) * inner.scale[label];
-            match by_gram.iter_mut().find(|(g, _)| *g == key) {
-                Some((_, s)) => *s += w,
-                None => by_gram.push((key, w)),
-            }
+        for &(key, v, tf) in &seen {
+            let s = sublinear(tf);
+            norm2 += s * s * f32::from_bits((v >> 32) as u32);
+            by_gram.push((
+                key,
+                s * f32::from(self.weight_in(v, label)) * inner.scale[label],
+            ));
         }
         let inv = if norm2 > 0.0 {
             norm2.sqrt().recip()
@@ -511,6 +545,17 @@ impl Model {
                 weight: w * inv,
             })
             .collect()
+    }
+}
+
+/// The sublinear term frequency `1 + ln(tf)`: a word said five times is
+/// not five times the evidence.
+#[inline]
+pub(crate) fn sublinear(tf: u32) -> f32 {
+    if tf <= 1 {
+        1.0
+    } else {
+        1.0 + (tf as f32).ln()
     }
 }
 
