@@ -200,3 +200,39 @@ proptest! {
         let _ = Model::from_bytes(&with_magic);
     }
 }
+
+/// ASCII text has up to three n-grams a character, which a byte-based size
+/// for the table of distinct n-grams once underestimated (a trigram model
+/// looped on English messages); every n-gram known, every n from 1 to 3.
+#[test]
+fn texts_with_many_distinct_known_ngrams_predict() {
+    // Train on the very texts we predict, so every n-gram is known.
+    let texts: Vec<String> = (0..60u32)
+        .map(|i| {
+            (0..500u32)
+                .map(|j| char::from(b'!' + ((i * 31 + j * 17 + j * j) % 94) as u8))
+                .collect()
+        })
+        .collect();
+    let data: Vec<(String, String)> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.clone(), ["a", "b", "c"][i % 3].to_string()))
+        .collect();
+    for n in 1..=3 {
+        let model = Trainer::new()
+            .ngrams(n)
+            .hash_bits(20)
+            .prune(0.0)
+            .train(data.clone())
+            .unwrap();
+        for text in texts
+            .iter()
+            .map(String::as_str)
+            .chain(["a", "ab", " a b c ", "aaaaaaaa"])
+        {
+            let p = model.predict(text);
+            assert!((p.probabilities().iter().sum::<f32>() - 1.0).abs() < 1e-3);
+        }
+    }
+}

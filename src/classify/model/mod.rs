@@ -427,10 +427,9 @@ impl Model {
     fn count(&self, text: &str, seen: &mut Seen) {
         let inner = &*self.inner;
         seen.clear();
-        // At most max_n n-grams per character: a table at most half full.
-        let grams = text
-            .len()
-            .min(text.chars().count() * usize::from(inner.max_n));
+        // At most max_n n-grams per character, so the table is at most half
+        // full and a probe always ends at an empty slot.
+        let grams = text.chars().count() * usize::from(inner.max_n);
         let cap = (2 * grams).next_power_of_two().max(16);
         let mut table: SmallVec<[u32; 1024]> = SmallVec::from_elem(u32::MAX, cap);
         features::for_each_gram(text, inner.max_n, |key| {
