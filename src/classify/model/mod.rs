@@ -431,6 +431,7 @@ impl Model {
         // full and a probe always ends at an empty slot.
         let grams = text.chars().count() * usize::from(inner.max_n);
         let cap = (2 * grams).next_power_of_two().max(16);
+        seen.reserve(grams.min(inner.rows.len()));
         let mut table: SmallVec<[u32; 1024]> = SmallVec::from_elem(u32::MAX, cap);
         features::for_each_gram(text, inner.max_n, |key| {
             let b = features::bucket(key, inner.bits);
