@@ -734,7 +734,9 @@ impl<'r> Decision<'r> {
         }
         if let (ClassifiedBy::Both, Some(p)) = (self.verdict.by, self.verdict.confidence) {
             out.push(format!(
-                "the model agrees (confidence {p:.2}): {}",
+                "the model agrees (confidence {p:.2}, domain {} {:.2}): {}",
+                self.domain(),
+                self.verdict.domain_confidence,
                 evidence()
             ));
         }
