@@ -3,7 +3,7 @@
 
 use hotline_router::{
     BuildErrorKind, HandlerConfig, JurisdictionsConfig, Polygon, Region, Router, RouterConfig,
-    RuleConfig,
+    RuleConfig, Ticket,
 };
 
 fn build_err(edit: impl FnOnce(&mut RouterConfig)) -> hotline_router::BuildError {
@@ -259,4 +259,33 @@ fn a_locator_needs_one_region_per_district() {
         err.to_string().contains("1 regions given for 0 districts"),
         "{err}"
     );
+}
+
+#[test]
+fn keyword_weights_that_could_overflow_are_refused() {
+    for weight in [i32::MAX, i32::MIN, 1_000_001] {
+        let err = build_err(|c| {
+            c.taxonomy.categories[0]
+                .keywords
+                .insert("改造改造".into(), weight);
+        });
+        assert!(
+            matches!(err.kind(), BuildErrorKind::InvalidWeight { weight: w, .. } if *w == weight),
+            "{err}"
+        );
+        assert!(err.to_string().contains("beyond the limit"), "{err}");
+    }
+    // The largest allowed weight on many keywords still scores without
+    // overflowing.
+    let mut config = RouterConfig::beijing();
+    for i in 0..3000 {
+        config.taxonomy.categories[0]
+            .keywords
+            .insert(format!("词{i:04}"), 1_000_000);
+    }
+    let router = Router::builder().without_model().build(config).unwrap();
+    let text: String = (0..3000).map(|i| format!("词{i:04}")).collect();
+    let d = router.route(&Ticket::new("w", text)).unwrap();
+    assert_eq!(d.category().code(), "housing.old_renovation");
+    assert_eq!(d.classification().score(), i32::MAX);
 }
