@@ -361,7 +361,7 @@ impl Model {
     }
 
     /// Predicts the label of a text already passed through
-    /// [`normalize`](crate::classify::normalize::normalize).
+    /// [`normalize`].
     pub fn predict_normalized(&self, text: &str) -> Prediction {
         let probabilities = self.probabilities(&self.decision_values(text));
         let mut label = 0;
