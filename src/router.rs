@@ -228,9 +228,9 @@ struct Inner {
 impl Router {
     /// The default router over the embedded Beijing data.
     ///
-    /// Builds in about 26 ms in a release build (measured with
-    /// `examples/quickstart`; a debug build is much slower); build it once and
-    /// clone it.
+    /// Builds in about 40 ms in a release build (measured with `hotline
+    /// route`: 39–43 ms, of which the embedded model's first load is ~4 ms;
+    /// 35–37 ms without it); build it once and clone it.
     ///
     /// # Panics
     ///
