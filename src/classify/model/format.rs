@@ -236,8 +236,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Inner, ModelError> {
         scale,
         rows,
         entries,
-        index: Vec::new(),
-        sparse: Vec::new(),
-        dense: Vec::new(),
+        lookup: Default::default(),
     })
 }

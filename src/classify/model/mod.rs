@@ -138,16 +138,22 @@ pub(crate) struct Inner {
     /// Sorted by bucket, followed by one sentinel row holding the end.
     pub(crate) rows: Vec<Row>,
     pub(crate) entries: Vec<Entry>,
-    /// The lookup table, one word per bucket (`2^bits`), so finding a
-    /// feature is one memory access: 0 for a bucket without a feature, else
-    /// `idf² (f32 bits) << 32 | dense flag << 31 | offset` into `sparse` or
-    /// `dense`.
-    pub(crate) index: Vec<u64>,
+    /// Built from the rows when the model is made (not in the file).
+    pub(crate) lookup: Lookup,
+}
+
+/// The predictor's view of the rows, built by [`Model::from_inner`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Lookup {
+    /// One word per bucket (`2^bits`), so finding a feature is one memory
+    /// access: 0 for a bucket without a feature, else `idf² (f32 bits) << 32
+    /// | dense flag << 31 | offset` into `sparse` or `dense`.
+    index: Vec<u64>,
     /// Rows with few weights: a length, then `label | q << 16` words.
-    pub(crate) sparse: Vec<u32>,
+    sparse: Vec<u32>,
     /// Rows with many weights, whole (`labels.len()` values each): adding a
     /// dense row vectorises, scattering many entries does not.
-    pub(crate) dense: Vec<i16>,
+    dense: Vec<i16>,
 }
 
 const DENSE: u64 = 1 << 31;
@@ -318,9 +324,11 @@ impl Model {
                 idf2 | at
             };
         }
-        inner.index = index;
-        inner.sparse = sparse;
-        inner.dense = dense;
+        inner.lookup = Lookup {
+            index,
+            sparse,
+            dense,
+        };
         Model {
             inner: Arc::new(inner),
         }
@@ -393,7 +401,7 @@ impl Model {
             norm2 += s * s * f32::from_bits((v >> 32) as u32);
             let at = (v & (DENSE - 1)) as usize;
             if v & DENSE != 0 {
-                let row = &inner.dense[at..at + acc.len()];
+                let row = &inner.lookup.dense[at..at + acc.len()];
                 if tf == 1 {
                     for (a, w) in acc.iter_mut().zip(row) {
                         *a += f32::from(*w);
@@ -404,8 +412,8 @@ impl Model {
                     }
                 }
             } else {
-                let len = inner.sparse[at] as usize;
-                for e in &inner.sparse[at + 1..at + 1 + len] {
+                let len = inner.lookup.sparse[at] as usize;
+                for e in &inner.lookup.sparse[at + 1..at + 1 + len] {
                     acc[(e & 0xFFFF) as usize] += s * f32::from((e >> 16) as u16 as i16);
                 }
             }
@@ -435,7 +443,7 @@ impl Model {
         let mut table: SmallVec<[u32; 1024]> = SmallVec::from_elem(u32::MAX, cap);
         features::for_each_gram(text, inner.max_n, |key| {
             let b = features::bucket(key, inner.bits);
-            let v = inner.index[b as usize];
+            let v = inner.lookup.index[b as usize];
             if v == 0 {
                 return;
             }
@@ -463,10 +471,10 @@ impl Model {
         let inner = &*self.inner;
         let at = (v & (DENSE - 1)) as usize;
         if v & DENSE != 0 {
-            inner.dense[at + label]
+            inner.lookup.dense[at + label]
         } else {
-            let len = inner.sparse[at] as usize;
-            inner.sparse[at + 1..at + 1 + len]
+            let len = inner.lookup.sparse[at] as usize;
+            inner.lookup.sparse[at + 1..at + 1 + len]
                 .iter()
                 .find(|e| (*e & 0xFFFF) as usize == label)
                 .map_or(0, |e| (e >> 16) as u16 as i16)

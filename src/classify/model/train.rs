@@ -455,9 +455,7 @@ impl Trainer {
             scale,
             rows,
             entries,
-            index: Vec::new(),
-            sparse: Vec::new(),
-            dense: Vec::new(),
+            lookup: Default::default(),
         })
     }
 }
