@@ -88,6 +88,14 @@ fn bench_model(c: &mut Criterion) {
     });
     g.finish();
 
+    let bytes = Model::beijing().to_bytes();
+    let mut g = c.benchmark_group("load");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("default_model_from_bytes", |b| {
+        b.iter(|| Model::from_bytes(black_box(&bytes)).map(|m| m.feature_count()))
+    });
+    g.finish();
+
     let domains = Trainer::new()
         .train(by_domain.iter().map(|(t, l)| (t, l)))
         .expect("trains");
