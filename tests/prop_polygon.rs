@@ -190,7 +190,9 @@ fn probes(regions: &[Region], bbox: [f64; 4], seed: u64) -> Vec<[f64; 2]> {
             xs[rng.gen_range(0..xs.len())],
             ys[rng.gen_range(0..ys.len())],
         ]);
-        let (w, h) = (x1 - x0, y1 - y0);
+        // A degenerate box (snapped vertices on one line) still needs a
+        // non-empty range around it.
+        let (w, h) = ((x1 - x0).max(1e-6), (y1 - y0).max(1e-6));
         points.push([
             rng.gen_range(x0 - 0.05 * w..x1 + 0.05 * w),
             rng.gen_range(y0 - 0.05 * h..y1 + 0.05 * h),
