@@ -16,8 +16,9 @@
 //! (a ticket without `received_at` is taken as received now).
 //!
 //! Output, exactly one line per input line, in order: the decision
-//! (`{"id","category","categories","district","street","community","located_by","agency",
-//! "co_agencies","priority","deadline","language","language_service","explain"}`) or, for a
+//! (`{"id","category","domain","categories","confidence","classified_by","low_confidence",
+//! "district","street","community","located_by","agency","co_agencies","priority","deadline",
+//! "language","language_service","explain"}`) or, for a
 //! line that cannot be parsed or routed, `{"id": <id or null>, "line": <n>, "error": "<what>"}`.
 //! Nothing is skipped silently, and memory stays constant: the input streams.
 //! The work is done by [`hotline_router::jsonl::route_lines`].
