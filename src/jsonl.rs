@@ -100,15 +100,9 @@ pub fn route_lines<R: BufRead, W: Write>(
     mut output: W,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    for (n, line) in input.split(b'\n').enumerate() {
-        let mut bytes = line?;
-        if n == 0 && bytes.starts_with(BOM) {
-            bytes.drain(..BOM.len());
-        }
-        if bytes.last() == Some(&b'\r') {
-            bytes.pop();
-        }
-        match route_line(router, &bytes, n as u64 + 1) {
+    for line in lines(input) {
+        let (n, bytes) = line?;
+        match route_line(router, &bytes, n) {
             Ok(record) => {
                 summary.routed += 1;
                 serde_json::to_writer(&mut output, &record)?;
@@ -127,8 +121,52 @@ pub fn route_lines<R: BufRead, W: Write>(
 /// The UTF-8 byte-order mark.
 const BOM: &[u8] = "\u{FEFF}".as_bytes();
 
-/// The ticket id, if the line is a JSON object with a string id.
-fn id_of(bytes: &[u8]) -> Option<String> {
+/// The lines of JSON Lines input as the crate reads them everywhere: split
+/// on `\n`, a trailing `\r` removed (CRLF files), a UTF-8 byte-order mark
+/// skipped at the very start of the input (anywhere else it stays, and that
+/// line is not JSON). Each item is the 1-based line number and the bytes;
+/// the bytes need not be UTF-8.
+///
+/// # Errors
+///
+/// Each item is an I/O error if reading failed.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::jsonl;
+///
+/// let input = "\u{FEFF}{\"id\":\"a\"}\r\n\nnot json";
+/// let lines: Vec<(u64, Vec<u8>)> = jsonl::lines(input.as_bytes()).map(Result::unwrap).collect();
+/// assert_eq!(lines[0], (1, br#"{"id":"a"}"#.to_vec()));
+/// assert_eq!(lines[1], (2, Vec::new()));
+/// assert_eq!(lines[2].0, 3);
+/// ```
+pub fn lines<R: BufRead>(input: R) -> impl Iterator<Item = io::Result<(u64, Vec<u8>)>> {
+    input.split(b'\n').enumerate().map(|(n, line)| {
+        let mut bytes = line?;
+        if n == 0 && bytes.starts_with(BOM) {
+            bytes.drain(..BOM.len());
+        }
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+        Ok((n as u64 + 1, bytes))
+    })
+}
+
+/// The id of an input line, if it is a JSON object with a string `id`: for
+/// the error line of a line that was JSON but not a valid input.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::jsonl;
+///
+/// assert_eq!(jsonl::id_of(br#"{"id":"T1","lon":"x"}"#).as_deref(), Some("T1"));
+/// assert_eq!(jsonl::id_of(b"not json"), None);
+/// ```
+pub fn id_of(bytes: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     value.get("id")?.as_str().map(str::to_string)
 }

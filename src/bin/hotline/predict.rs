@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use clap::Args;
 use hotline_router::classify::model::Model;
-use hotline_router::jsonl::ErrorRecord;
+use hotline_router::jsonl::{self, ErrorRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::route::load_model;
@@ -55,9 +55,6 @@ struct Ranked<'a> {
     confidence: f32,
 }
 
-/// The UTF-8 byte-order mark.
-const BOM: &[u8] = "\u{FEFF}".as_bytes();
-
 /// Runs `hotline predict` on stdin and stdout.
 pub fn run(args: &PredictArgs) -> Result<(), Failure> {
     let model = load_model(&args.model).map_err(Failure::Usage)?;
@@ -80,15 +77,9 @@ fn predict_lines(
     mut output: impl Write,
 ) -> Result<(u64, u64), Failure> {
     let mut counts = (0, 0);
-    for (n, line) in input.split(b'\n').enumerate() {
-        let mut bytes = line.map_err(Failure::io("reading stdin"))?;
-        if n == 0 && bytes.starts_with(BOM) {
-            bytes.drain(..BOM.len());
-        }
-        if bytes.last() == Some(&b'\r') {
-            bytes.pop();
-        }
-        let written = match parse(&bytes, n as u64 + 1) {
+    for line in jsonl::lines(input) {
+        let (n, bytes) = line.map_err(Failure::io("reading stdin"))?;
+        let written = match parse(&bytes, n) {
             Ok(input) => {
                 counts.0 += 1;
                 write_prediction(model, top, &input, &mut output)
@@ -116,7 +107,7 @@ fn parse(bytes: &[u8], line: u64) -> Result<Input, ErrorRecord> {
                 "empty line: expected a JSON object {\"id\",\"text\"}".into(),
             )
         } else {
-            error(id_of(bytes), format!("invalid line: {e}"))
+            error(jsonl::id_of(bytes), format!("invalid line: {e}"))
         }
     })?;
     if input.id.trim().is_empty() {
@@ -155,12 +146,6 @@ fn write_prediction(
         top,
     };
     serde_json::to_writer(output, &line).map_err(io::Error::from)
-}
-
-/// The id, if the line is a JSON object with a string id.
-fn id_of(bytes: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    value.get("id")?.as_str().map(str::to_string)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use clap::Args;
 use hotline_router::classify::model::{Model, Trainer};
+use hotline_router::jsonl;
 use serde::Deserialize;
 
 use crate::Failure;
@@ -106,9 +107,6 @@ struct Labelled {
     label: String,
 }
 
-/// The UTF-8 byte-order mark, accepted at the start of each file.
-const BOM: &[u8] = "\u{FEFF}".as_bytes();
-
 /// Reads `(text, label)` examples from labelled JSON Lines files, in order.
 ///
 /// A byte-order mark at the start of a file, CRLF line ends and blank lines
@@ -132,15 +130,12 @@ fn read_file(
     reader: impl BufRead,
     examples: &mut Vec<(String, String)>,
 ) -> Result<(), Failure> {
-    for (n, line) in reader.split(b'\n').enumerate() {
-        let mut bytes = line.map_err(Failure::io(format!("reading {}", path.display())))?;
-        if n == 0 && bytes.starts_with(BOM) {
-            bytes.drain(..BOM.len());
-        }
+    for line in jsonl::lines(reader) {
+        let (n, bytes) = line.map_err(Failure::io(format!("reading {}", path.display())))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let at = || format!("{}:{}", path.display(), n + 1);
+        let at = || format!("{}:{n}", path.display());
         let example: Labelled = serde_json::from_slice(&bytes).map_err(|e| {
             Failure::Usage(format!(
                 "{}: invalid example (expected {{\"text\",\"label\"}}): {e}",
