@@ -28,6 +28,14 @@ impl SplitMix64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Shuffles `xs` in place (Fisher–Yates), the same way for a seed on
+    /// every platform.
+    pub(crate) fn shuffle<T>(&mut self, xs: &mut [T]) {
+        for i in (1..xs.len()).rev() {
+            xs.swap(i, self.below(i + 1));
+        }
+    }
+
     /// Uniform in `0..n` (`n` > 0), by multiply-shift (bias below 2⁻³²
     /// for the small `n` used here).
     pub(crate) fn below(&mut self, n: usize) -> usize {

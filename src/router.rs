@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use crate::calendar::Calendar;
 use crate::classify::language::{Language, LanguageService};
-use crate::classify::model::{features::gram_text, softmax, Model, Seen};
+use crate::classify::model::{argmax, features::gram_text, softmax, Model, Seen};
 use crate::classify::normalize::normalize;
 use crate::classify::{Category, CategoryId, Classification, Classifier, Domain};
 use crate::config::RouterConfig;
@@ -114,7 +114,7 @@ impl RouterBuilder {
     }
 
     /// How much one point of keyword score adds to a category's logit when
-    /// keywords and the model are combined (default 0.25; 0 lets the model
+    /// keywords and the model are combined (default 0.3; 0 lets the model
     /// decide alone).
     pub fn keyword_weight(&mut self, weight: f32) -> &mut Self {
         self.keyword_weight = weight;
@@ -388,12 +388,7 @@ impl Router {
             }
         }
         let p = softmax(&z, 1.0);
-        let mut best = 0;
-        for (i, v) in p.iter().enumerate() {
-            if *v > p[best] {
-                best = i;
-            }
-        }
+        let mut best = argmax(&p);
         // The domain first, by its categories' summed probability, then the
         // best category within it: neighbours in one domain split their
         // probability, and splitting must not hand the ticket to another
@@ -428,9 +423,7 @@ impl Router {
             };
         }
         let primary = blend.category_of[best];
-        let by = if c.score() == 0 {
-            ClassifiedBy::Model
-        } else if primary == c.primary() {
+        let by = if c.score() > 0 && primary == c.primary() {
             ClassifiedBy::Both
         } else {
             ClassifiedBy::Model

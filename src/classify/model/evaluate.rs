@@ -217,9 +217,7 @@ where
     }
     let mut rng = SplitMix64::new(seed);
     let mut order: Vec<usize> = (0..examples.len()).collect();
-    for i in (1..order.len()).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
+    rng.shuffle(&mut order);
     let mut pairs = Vec::with_capacity(examples.len());
     for k in 0..folds {
         let (test, train): (Vec<_>, Vec<_>) = order

@@ -348,6 +348,11 @@ impl Model {
         &self.inner.labels[index]
     }
 
+    /// The softmax temperature fitted when the model was trained.
+    pub fn temperature(&self) -> f32 {
+        self.inner.temperature
+    }
+
     /// The longest n-gram the model reads (1 to 3).
     pub fn ngrams(&self) -> u8 {
         self.inner.max_n
@@ -371,13 +376,8 @@ impl Model {
     /// Predicts the label of a text already passed through
     /// [`normalize`].
     pub fn predict_normalized(&self, text: &str) -> Prediction {
-        let probabilities = self.probabilities(&self.decision_values(text));
-        let mut label = 0;
-        for (i, p) in probabilities.iter().enumerate() {
-            if *p > probabilities[label] {
-                label = i;
-            }
-        }
+        let probabilities = softmax(&self.decision_values(text), self.inner.temperature);
+        let label = argmax(&probabilities);
         Prediction {
             probabilities,
             label,
@@ -418,11 +418,7 @@ impl Model {
                 }
             }
         }
-        let inv = if norm2 > 0.0 {
-            norm2.sqrt().recip()
-        } else {
-            0.0
-        };
+        let inv = inv_norm(norm2);
         for (l, a) in acc.iter_mut().enumerate() {
             *a = inner.bias[l] + inner.scale[l] * *a * inv;
         }
@@ -481,16 +477,30 @@ impl Model {
         }
     }
 
+    /// Each distinct n-gram of `seen` with its contribution to `label`'s
+    /// decision value (its share of the dot product, normalised).
+    fn contributions<'a>(
+        &'a self,
+        seen: &'a Seen,
+        label: usize,
+    ) -> impl Iterator<Item = (u64, f32)> + 'a {
+        let norm2 = seen
+            .iter()
+            .map(|&(_, v, tf)| sublinear(tf).powi(2) * f32::from_bits((v >> 32) as u32))
+            .sum();
+        let inv = inv_norm(norm2);
+        let scale = self.inner.scale[label];
+        seen.iter().map(move |&(key, v, tf)| {
+            let w = sublinear(tf) * f32::from(self.weight_in(v, label)) * scale;
+            (key, w * inv)
+        })
+    }
+
     /// The three n-grams of `seen` that weigh most for `label`, as (key,
     /// contribution) pairs, strongest first, without allocating.
     pub(crate) fn evidence_in(&self, seen: &Seen, label: usize) -> SmallVec<[(u64, f32); 3]> {
-        let scale = self.inner.scale[label];
-        let mut norm2 = 0.0f32;
         let mut top: SmallVec<[(u64, f32); 3]> = SmallVec::new();
-        for &(key, v, tf) in seen {
-            let s = sublinear(tf);
-            norm2 += s * s * f32::from_bits((v >> 32) as u32);
-            let w = s * f32::from(self.weight_in(v, label)) * scale;
+        for (key, w) in self.contributions(seen, label) {
             if w <= 0.0 {
                 continue;
             }
@@ -502,19 +512,8 @@ impl Model {
                 }
             }
         }
-        let inv = if norm2 > 0.0 {
-            norm2.sqrt().recip()
-        } else {
-            0.0
-        };
-        top.iter_mut().for_each(|(_, w)| *w *= inv);
         top.sort_by(|a, b| b.1.total_cmp(&a.1));
         top
-    }
-
-    /// Calibrated probabilities from decision values.
-    fn probabilities(&self, values: &[f32]) -> Scores {
-        softmax(values, self.inner.temperature)
     }
 
     /// The `k` n-grams of `text` that contributed most to `label`'s decision
@@ -524,33 +523,19 @@ impl Model {
     ///
     /// If `label` is not below `labels().len()`.
     pub fn evidence(&self, text: &str, label: usize, k: usize) -> Vec<Evidence> {
-        let text = normalize(text);
-        let inner = &*self.inner;
         let mut seen = Seen::new();
-        self.decision_values_seen(&text, &mut seen);
-        let mut by_gram: Vec<(u64, f32)> = Vec::with_capacity(seen.len());
-        let mut norm2 = 0.0f32;
-        for &(key, v, tf) in &seen {
-            let s = sublinear(tf);
-            norm2 += s * s * f32::from_bits((v >> 32) as u32);
-            by_gram.push((
-                key,
-                s * f32::from(self.weight_in(v, label)) * inner.scale[label],
-            ));
-        }
-        let inv = if norm2 > 0.0 {
-            norm2.sqrt().recip()
-        } else {
-            0.0
-        };
-        by_gram.retain(|(_, w)| *w > 0.0);
+        self.decision_values_seen(&normalize(text), &mut seen);
+        let mut by_gram: Vec<(u64, f32)> = self
+            .contributions(&seen, label)
+            .filter(|(_, w)| *w > 0.0)
+            .collect();
         by_gram.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         by_gram
             .into_iter()
             .take(k)
-            .map(|(key, w)| Evidence {
+            .map(|(key, weight)| Evidence {
                 gram: features::gram_text(key),
-                weight: w * inv,
+                weight,
             })
             .collect()
     }
@@ -567,6 +552,27 @@ pub(crate) fn sublinear(tf: u32) -> f32 {
     }
 }
 
+/// `1 / √norm2`, or 0 for an empty vector.
+#[inline]
+pub(crate) fn inv_norm(norm2: f32) -> f32 {
+    if norm2 > 0.0 {
+        norm2.sqrt().recip()
+    } else {
+        0.0
+    }
+}
+
+/// The index of the largest value, the first on ties (0 when empty).
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
 /// `softmax(values / temperature)`, stable for any finite input.
 pub(crate) fn softmax(values: &[f32], temperature: f32) -> Scores {
     let t = temperature.max(1e-6);
@@ -580,11 +586,4 @@ pub(crate) fn softmax(values: &[f32], temperature: f32) -> Scores {
         out.iter_mut().for_each(|p| *p = 1.0 / n);
     }
     out
-}
-
-impl Model {
-    /// The softmax temperature fitted when the model was trained.
-    pub fn temperature(&self) -> f32 {
-        self.inner.temperature
-    }
 }

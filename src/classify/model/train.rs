@@ -6,7 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use rayon::prelude::*;
 
 use super::features::{bucket, for_each_gram, MAX_N};
-use super::{softmax, sublinear, Entry, Inner, Model, Row, TrainError, MAX_BITS, MAX_LABELS};
+use super::{
+    inv_norm, softmax, sublinear, Entry, Inner, Model, Row, TrainError, MAX_BITS, MAX_LABELS,
+};
 use crate::classify::normalize::normalize;
 use crate::rng::SplitMix64;
 
@@ -206,12 +208,7 @@ impl Trainer {
                     .zip(&cols)
                     .map(|((_, tf), &j)| sublinear(*tf) * idf[j as usize])
                     .collect();
-                let norm2: f32 = raw.iter().map(|x| x * x).sum();
-                let inv = if norm2 > 0.0 {
-                    norm2.sqrt().recip()
-                } else {
-                    0.0
-                };
+                let inv = inv_norm(raw.iter().map(|x| x * x).sum());
                 Doc {
                     cols,
                     vals: raw.into_iter().map(|v| v * inv).collect(),
@@ -264,9 +261,7 @@ impl Trainer {
     fn order(&self, n: usize) -> Vec<u32> {
         let mut rng = SplitMix64::new(self.seed);
         let mut order: Vec<u32> = (0..n as u32).collect();
-        for i in (1..n).rev() {
-            order.swap(i, rng.below(i + 1));
-        }
+        rng.shuffle(&mut order);
         order
     }
 
@@ -358,9 +353,7 @@ impl Trainer {
         let mut order: Vec<u32> = (0..subset.len() as u32).collect();
         let mut rng = SplitMix64::new(self.seed ^ u64::from(label).wrapping_mul(0x9E37_79B9));
         for _ in 0..self.max_passes {
-            for i in (1..order.len()).rev() {
-                order.swap(i, rng.below(i + 1));
-            }
+            rng.shuffle(&mut order);
             let (mut pg_max, mut pg_min) = (f64::NEG_INFINITY, f64::INFINITY);
             for &k in &order {
                 let k = k as usize;
