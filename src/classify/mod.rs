@@ -389,8 +389,7 @@ impl Classifier {
             .map(|(c, _)| *c)
             .collect();
         if urgent_by.is_none() {
-            let own = &inner.categories[primary.as_usize()].urgent_patterns;
-            urgent_by = matched.iter().copied().find(|k| own.contains(&k.0));
+            urgent_by = self.own_urgent_word(primary, &matched);
         }
         scores.truncate(4);
         Classification {
@@ -403,6 +402,13 @@ impl Classifier {
         }
     }
 
+    /// The first matched keyword that is one of `category`'s own urgent
+    /// words.
+    fn own_urgent_word(&self, category: CategoryId, matched: &[KeywordId]) -> Option<KeywordId> {
+        let own = &self.inner.categories[category.as_usize()].urgent_patterns;
+        matched.iter().copied().find(|k| own.contains(&k.0))
+    }
+
     /// Makes `primary` the primary category of `c` (the router's choice when
     /// a model outweighs the keywords), with `secondary` as the secondary
     /// categories; a category's own urgent words now follow the new primary.
@@ -413,10 +419,6 @@ impl Classifier {
         secondary: SmallVec<[CategoryId; 3]>,
     ) {
         let inner = &*self.inner;
-        if c.primary == primary {
-            c.secondary = secondary;
-            return;
-        }
         let old_own = &inner.categories[c.primary.as_usize()].urgent_patterns;
         if c.urgent_by.is_some_and(|k| {
             old_own.contains(&k.0) && !inner.patterns[k.0 as usize].urgent_anywhere
@@ -424,8 +426,7 @@ impl Classifier {
             c.urgent_by = None;
         }
         if c.urgent_by.is_none() {
-            let own = &inner.categories[primary.as_usize()].urgent_patterns;
-            c.urgent_by = c.matched.iter().copied().find(|k| own.contains(&k.0));
+            c.urgent_by = self.own_urgent_word(primary, &c.matched);
         }
         c.primary_score = c.score_of(primary);
         c.primary = primary;
