@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{ArgGroup, Args};
-use hotline_router::classify::model::{cross_validate, Evaluation};
+use hotline_router::classify::model::{cross_validate, Evaluation, LabelScores};
 use serde::Serialize;
 
 use crate::route::load_model;
@@ -42,17 +42,9 @@ struct Report<'a> {
     accuracy: f64,
     macro_f1: f64,
     total: usize,
-    labels: BTreeMap<&'a str, Scores>,
+    labels: BTreeMap<&'a str, &'a LabelScores>,
     /// `[gold, predicted, n]` for every pair that occurred.
     confusion: Vec<(&'a str, &'a str, usize)>,
-}
-
-#[derive(Serialize)]
-struct Scores {
-    support: usize,
-    precision: f64,
-    recall: f64,
-    f1: f64,
 }
 
 impl<'a> Report<'a> {
@@ -61,19 +53,7 @@ impl<'a> Report<'a> {
             accuracy: e.accuracy,
             macro_f1: e.macro_f1,
             total: e.total,
-            labels: e
-                .labels
-                .iter()
-                .map(|(l, s)| {
-                    let scores = Scores {
-                        support: s.support,
-                        precision: s.precision,
-                        recall: s.recall,
-                        f1: s.f1,
-                    };
-                    (l.as_str(), scores)
-                })
-                .collect(),
+            labels: e.labels.iter().map(|(l, s)| (l.as_str(), s)).collect(),
             confusion: e
                 .confusion
                 .iter()
