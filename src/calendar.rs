@@ -8,12 +8,15 @@
 //! only the weekend rule applies, because the schedule for a year is
 //! published only a few weeks before it starts.
 //!
-//! Days are local days in the calendar's time zone (China time, +08:00): a
+//! Days are civil dates in the calendar's time zone, a fixed offset from UTC
+//! (China time, +08:00, unless set with [`Calendar::with_utc_offset`]): a
 //! ticket received at 23:30 Beijing time on a Friday was received on Friday,
-//! whatever the UTC date.
+//! whatever the UTC date. A [`Router`](crate::Router) gives its calendar the
+//! router's own offset (`utc_offset_hours` of the routing configuration), so
+//! a router's working days are civil dates in the router's zone.
 
 use jiff::civil::{Date, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, ToSpan};
 use serde::Deserialize;
 
@@ -27,14 +30,20 @@ const EPOCH_MONDAY: Date = Date::constant(2024, 1, 1);
 /// `EPOCH_MONDAY` as days since 1970-01-01, so that local days are integer
 /// arithmetic on a fixed offset (checked by a unit test).
 const EPOCH_UNIX_DAY: i64 = 19_723;
-/// Every calendar here counts days in China time.
-const OFFSET_SECONDS: i64 = 8 * 3600;
+/// China time, the offset of [`Calendar::china`] and every calendar made
+/// without [`Calendar::with_utc_offset`].
+const CHINA_OFFSET_HOURS: i8 = 8;
 
 /// The longest rest period accepted in a calendar file. Official ones last at
 /// most 9 days; anything longer is a typo in a date.
 const MAX_HOLIDAY_DAYS: i64 = 31;
 
 /// A working-day calendar: weekends off, public holidays off, make-up days on.
+///
+/// Its dates are civil dates at a fixed offset from UTC: +08:00 (China time)
+/// unless changed with [`with_utc_offset`](Calendar::with_utc_offset). A
+/// [`Router`](crate::Router) sets its calendar's offset to its own, so in a
+/// router the dates are civil dates in the router's zone.
 ///
 /// Only the days that break the weekend rule are stored — holidays that fall
 /// on a weekday and make-up working days on a weekend — sorted: a few dozen a
@@ -76,6 +85,9 @@ pub struct Calendar {
     /// and -1 for a holiday: counting them is integer work on the hot path
     /// of every `route` (date arithmetic per comparison cost ~1 µs).
     exception_days: Vec<(i64, i64)>,
+    /// The offset from UTC; `tz` is this fixed offset. `local_day` and
+    /// `start_of_day` use its seconds, integer arithmetic.
+    offset: Offset,
     tz: TimeZone,
 }
 
@@ -96,7 +108,8 @@ impl Calendar {
             years: None,
             exceptions: Vec::new(),
             exception_days: Vec::new(),
-            tz: china_time(),
+            offset: china_offset(),
+            tz: TimeZone::fixed(china_offset()),
         }
     }
 
@@ -181,8 +194,43 @@ impl Calendar {
             years: Some((first, last)),
             exceptions,
             exception_days,
-            tz: china_time(),
+            offset: china_offset(),
+            tz: TimeZone::fixed(china_offset()),
         })
+    }
+
+    /// The same calendar with its days counted at `offset` from UTC: the
+    /// same holidays and make-up days, as civil dates in that zone.
+    ///
+    /// A [`Router`](crate::Router) calls this with its own offset
+    /// (`utc_offset_hours` of the routing configuration) when it is built.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::Calendar;
+    /// use jiff::tz::offset;
+    /// use jiff::Timestamp;
+    ///
+    /// // Thursday 21 November 2024, 20:00 UTC: already Friday in Beijing.
+    /// let received: Timestamp = "2024-11-21T20:00Z".parse()?;
+    /// let china = Calendar::china();
+    /// assert_eq!(china.add_working_days(received, 0), "2024-11-23T00:00+08:00".parse()?);
+    /// let utc = Calendar::china().with_utc_offset(offset(0));
+    /// assert_eq!(utc.utc_offset(), offset(0));
+    /// assert_eq!(utc.add_working_days(received, 0), "2024-11-22T00:00Z".parse()?);
+    /// # Ok::<(), jiff::Error>(())
+    /// ```
+    pub fn with_utc_offset(mut self, offset: Offset) -> Calendar {
+        self.offset = offset;
+        self.tz = TimeZone::fixed(offset);
+        self
+    }
+
+    /// The offset from UTC whose civil dates the calendar counts: +08:00
+    /// unless set with [`with_utc_offset`](Calendar::with_utc_offset).
+    pub fn utc_offset(&self) -> Offset {
+        self.offset
     }
 
     /// The calendar's name, e.g. "China (mainland) public holidays", for
@@ -206,7 +254,7 @@ impl Calendar {
     }
 
     /// The deadline `days` working days after `start`, in the calendar's
-    /// time zone (+08:00 for [`china()`](Calendar::china)): the end (00:00 of
+    /// time zone ([`utc_offset`](Calendar::utc_offset), +08:00 unless set): the end (00:00 of
     /// the following day) of the `days`-th working day strictly after the
     /// local day of `start`.
     ///
@@ -239,7 +287,8 @@ impl Calendar {
         }
     }
 
-    /// The time zone whose days the calendar counts.
+    /// The time zone whose days the calendar counts: the fixed offset
+    /// [`utc_offset`](Calendar::utc_offset).
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz
     }
@@ -247,14 +296,14 @@ impl Calendar {
     // Integer arithmetic on the fixed offset rather than jiff's civil
     // conversions: these run twice in every `route` of a normal ticket.
     fn local_day(&self, t: Timestamp) -> i64 {
-        (t.as_second() + OFFSET_SECONDS).div_euclid(86_400) - EPOCH_UNIX_DAY
+        (t.as_second() + i64::from(self.offset.seconds())).div_euclid(86_400) - EPOCH_UNIX_DAY
     }
 
     fn start_of_day(&self, day: i64) -> Option<Timestamp> {
         let seconds = day
             .checked_add(EPOCH_UNIX_DAY)?
             .checked_mul(86_400)?
-            .checked_sub(OFFSET_SECONDS)?;
+            .checked_sub(i64::from(self.offset.seconds()))?;
         Timestamp::from_second(seconds).ok()
     }
 
@@ -326,8 +375,8 @@ struct WorkdayEntry {
     note: Option<String>,
 }
 
-fn china_time() -> TimeZone {
-    TimeZone::fixed(jiff::tz::offset((OFFSET_SECONDS / 3600) as i8))
+fn china_offset() -> Offset {
+    jiff::tz::offset(CHINA_OFFSET_HOURS)
 }
 
 fn day_number(date: Date) -> i64 {
@@ -445,23 +494,59 @@ mod tests {
             EPOCH_MONDAY.since(epoch).unwrap().get_days() as i64,
             EPOCH_UNIX_DAY
         );
-        let cal = Calendar::china();
-        for t in [
-            "2024-01-01T00:00+08:00",
-            "2023-12-31T23:59:59+08:00",
-            "2024-10-01T07:30+08:00",
-            "1969-12-31T20:00Z",
-        ] {
-            let t: Timestamp = t.parse().unwrap();
-            let via_jiff = day_number(cal.tz.to_datetime(t).date());
-            assert_eq!(cal.local_day(t), via_jiff, "{t}");
-            assert_eq!(
-                cal.start_of_day(via_jiff).unwrap(),
-                cal.tz
-                    .to_timestamp(cal.tz.to_datetime(t).date().to_datetime(Time::midnight()))
-                    .unwrap()
-            );
+        let offsets = [
+            Offset::from_hours(8).unwrap(),
+            Offset::UTC,
+            Offset::from_hours(-5).unwrap(),
+            Offset::from_seconds(5 * 3600 + 45 * 60).unwrap(),
+            Offset::MIN,
+            Offset::MAX,
+        ];
+        for offset in offsets {
+            let cal = Calendar::china().with_utc_offset(offset);
+            assert_eq!(cal.utc_offset(), offset);
+            for t in [
+                "2024-01-01T00:00+08:00",
+                "2023-12-31T23:59:59+08:00",
+                "2024-10-01T07:30+08:00",
+                "2024-10-01T00:00Z",
+                "2024-09-30T23:59:59Z",
+                "1969-12-31T20:00Z",
+            ] {
+                let t: Timestamp = t.parse().unwrap();
+                let via_jiff = day_number(cal.tz.to_datetime(t).date());
+                assert_eq!(cal.local_day(t), via_jiff, "{t} at {offset}");
+                assert_eq!(
+                    cal.start_of_day(via_jiff).unwrap(),
+                    cal.tz
+                        .to_timestamp(cal.tz.to_datetime(t).date().to_datetime(Time::midnight()))
+                        .unwrap(),
+                    "{t} at {offset}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn days_are_civil_dates_at_the_calendars_offset() {
+        // Sunday 29 September 2024 (a make-up working day) 20:00 UTC is
+        // already Monday 30 September 04:00 in Beijing.
+        let at = ts("2024-09-29T20:00Z");
+        let china = Calendar::china();
+        let utc = Calendar::china().with_utc_offset(Offset::UTC);
+        assert_eq!(china.utc_offset(), Offset::from_hours(8).unwrap());
+        assert_eq!(china.add_working_days(at, 0), ts("2024-10-01T00:00+08:00"));
+        assert_eq!(utc.add_working_days(at, 0), ts("2024-09-30T00:00Z"));
+        assert_eq!(utc.add_working_days(at, 1), ts("2024-10-01T00:00Z"));
+        assert_eq!(china.add_working_days(at, 1), ts("2024-10-09T00:00+08:00"));
+        let closed = ts("2024-10-08T20:00Z"); // Wednesday 9 October in Beijing
+        assert_eq!(utc.working_days_between(at, closed), 2);
+        assert_eq!(china.working_days_between(at, closed), 2);
+        assert_eq!(china.working_days_between(at, ts("2024-10-08T12:00Z")), 1);
+        assert_eq!(utc.working_days_between(at, ts("2024-10-08T12:00Z")), 2);
+        // The holidays stay on their civil dates.
+        assert!(!utc.is_working_day(date(2024, 10, 1)));
+        assert!(utc.covers(date(2024, 10, 1)));
     }
 
     #[test]
@@ -717,7 +802,7 @@ mod tests {
         fn counts_match_a_day_by_day_walk(a in 0i64..1600, b in 0i64..1600) {
             let cal = Calendar::china();
             let day = |n: i64| date(2023, 7, 1).checked_add(n.days()).unwrap();
-            let noon = |n: i64| day(n).at(12, 0, 0, 0).to_zoned(china_time()).unwrap().timestamp();
+            let noon = |n: i64| day(n).at(12, 0, 0, 0).to_zoned(TimeZone::fixed(china_offset())).unwrap().timestamp();
             let expected = if a <= b {
                 naive_count(&cal, day(a), day(b))
             } else {

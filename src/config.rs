@@ -46,7 +46,9 @@ pub struct RouterConfig {
     pub routing: RoutingConfig,
     /// Where things are: districts (with polygons), streets, communities.
     pub jurisdictions: JurisdictionsConfig,
-    /// Working days for deadlines.
+    /// Working days for deadlines. Its dates are civil dates in the router's
+    /// zone: the router counts them at `routing.utc_offset_hours`, whatever
+    /// offset the calendar was made with (see [`Calendar::with_utc_offset`]).
     pub calendar: Calendar,
 }
 
@@ -154,7 +156,9 @@ pub struct CategoryConfig {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingConfig {
-    /// The offset of local time from UTC, in hours; deadlines are written in it.
+    /// The offset of local time from UTC, in hours; deadlines are written in
+    /// it and working days are counted in it (the calendar's dates are civil
+    /// dates at this offset).
     #[serde(default = "default_offset")]
     pub utc_offset_hours: i8,
     /// The category a ticket falls into when no keyword matches.

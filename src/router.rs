@@ -169,7 +169,9 @@ impl RouterBuilder {
                 locator,
                 rules,
                 time_zone: TimeZone::fixed(offset),
-                calendar: config.calendar,
+                // Working days are civil dates where the router's deadlines
+                // are written, not where the calendar file was made.
+                calendar: config.calendar.with_utc_offset(offset),
                 max_text_bytes: self.max_text_bytes,
             }),
         })
@@ -500,7 +502,10 @@ impl Router {
         &self.inner.time_zone
     }
 
-    /// The working-day calendar deadlines are counted on.
+    /// The working-day calendar deadlines are counted on: the configured
+    /// [`calendar`](RouterConfig::calendar) with its days counted in the
+    /// router's [`time_zone`](Router::time_zone) (see
+    /// [`Calendar::with_utc_offset`]).
     pub fn calendar(&self) -> &Calendar {
         &self.inner.calendar
     }

@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use hotline_router::{Crs, LocatedBy, Priority, Router, Ticket, TicketError};
+use hotline_router::{Crs, LocatedBy, Priority, Router, RouterConfig, Ticket, TicketError};
 
 fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
@@ -304,6 +304,59 @@ fn normal_deadlines_count_working_days_on_the_china_calendar() {
         "{:?}",
         d.explain()
     );
+}
+
+/// The deadline of a 5-working-day SLA for a ticket received at `at`,
+/// counted by hand in `tz`: the end of the fifth Monday-to-Friday after the
+/// local day of `at` (no public holiday falls in the weeks used below).
+fn five_weekdays_later(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> jiff::Timestamp {
+    use jiff::civil::Weekday;
+    let mut day = at.to_zoned(tz.clone()).date();
+    let mut counted = 0;
+    while counted < 5 {
+        day = day.tomorrow().unwrap();
+        if !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            counted += 1;
+        }
+    }
+    day.tomorrow()
+        .unwrap()
+        .to_zoned(tz.clone())
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn regression_working_days_are_counted_in_the_routers_zone() {
+    // Thursday 21 November 2024, 20:00 UTC: still Thursday in UTC, already
+    // Friday 04:00 in Beijing. The calendar once counted days at +08:00
+    // whatever the router's offset, so a UTC router put this deadline at
+    // 16:00 UTC on a Friday instead of at midnight.
+    let at: jiff::Timestamp = "2024-11-21T20:00:00Z".parse().unwrap();
+    let ticket = noise("朝阳区呼家楼街道").with_received_at(at);
+
+    let mut config = RouterConfig::beijing();
+    config.routing.utc_offset_hours = 0;
+    let utc = Router::from_config(config).unwrap();
+    assert_eq!(utc.calendar().utc_offset(), jiff::tz::Offset::UTC);
+    let d = utc.route(&ticket).unwrap();
+    assert_eq!(d.priority(), Priority::Normal);
+    assert!(
+        d.explain().iter().any(|r| r.contains("5 working days")),
+        "{:?}",
+        d.explain()
+    );
+    // Thursday 21 → Fri 22, Mon 25, Tue 26, Wed 27, Thu 28: the end of Thursday 28.
+    let expected = five_weekdays_later(at, &jiff::tz::TimeZone::UTC);
+    assert_eq!(expected, "2024-11-29T00:00:00Z".parse().unwrap());
+    assert_eq!(d.deadline(), expected);
+    assert_eq!(d.deadline_local(), "2024-11-29T00:00:00+00:00");
+
+    // The same ticket in Beijing: Friday 22 → Mon 25 … Fri 29, as before.
+    let d = router().route(&ticket).unwrap();
+    let expected = five_weekdays_later(at, &jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    assert_eq!(d.deadline(), expected);
+    assert_eq!(d.deadline_local(), "2024-11-30T00:00:00+08:00");
 }
 
 #[test]
