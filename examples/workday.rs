@@ -871,7 +871,9 @@ fn report(
         );
     }
 
-    let ranking = d.monthly_ranking(2024, 11, MIN_EVALUATED, 3);
+    let ranking = d
+        .monthly_ranking(2024, 11, MIN_EVALUATED, 3)
+        .expect("November 2024 is a month");
     println!(
         "\n== Monthly ranking {}-{:02}: bottom 3 of {} ranked agencies ({} with fewer than {MIN_EVALUATED} call-backs not ranked)",
         ranking.year,

@@ -198,20 +198,94 @@ pub fn rates<'a>(
     table.finish()
 }
 
-/// The first instant of a calendar month in `tz`, and of the next month.
-pub fn month_window(year: i16, month: i8, tz: &TimeZone) -> (Timestamp, Timestamp) {
-    let bound = |y: i16, m: i8| {
+/// Why [`month_window`] (or
+/// [`Dispatcher::monthly_ranking`](crate::dispatch::Dispatcher::monthly_ranking))
+/// refused a year and month.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::evaluate::{month_window, MonthError};
+/// use jiff::tz::TimeZone;
+///
+/// let err = month_window(2024, 13, &TimeZone::UTC).unwrap_err();
+/// assert_eq!(err, MonthError::Month { year: 2024, month: 13 });
+/// assert_eq!(err.to_string(), "there is no month 13 in 2024: months are 1 to 12");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonthError {
+    /// The month is not 1 to 12.
+    #[error("there is no month {month} in {year}: months are 1 to 12")]
+    Month {
+        /// The year given.
+        year: i16,
+        /// The month given.
+        month: i8,
+    },
+    /// The month, or the first instant of the month after it, is outside
+    /// the times [`Timestamp`] can represent (years −9999 to 9999).
+    #[error(
+        "month {month} of {year} is out of range: a month must start and end \
+         within the years -9999 to 9999 that timestamps can represent"
+    )]
+    Year {
+        /// The year given.
+        year: i16,
+        /// The month given.
+        month: i8,
+    },
+}
+
+/// The first instant of a calendar month in `tz`, and of the next month:
+/// the window `[from, to)` of the tickets received in that month.
+/// December's window ends at the first instant of January of the next year.
+///
+/// # Errors
+///
+/// [`MonthError::Month`] if `month` is not 1 to 12, and
+/// [`MonthError::Year`] if either instant is outside what [`Timestamp`] can
+/// represent (years before −9999 or after 9999, and December 9999, whose
+/// window would end in the year 10000).
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::evaluate::month_window;
+/// use jiff::tz::{offset, TimeZone};
+/// use jiff::Timestamp;
+///
+/// let beijing = TimeZone::fixed(offset(8));
+/// let (from, to) = month_window(2024, 12, &beijing)?;
+/// assert_eq!(from, "2024-12-01T00:00+08:00".parse::<Timestamp>()?);
+/// assert_eq!(to, "2025-01-01T00:00+08:00".parse::<Timestamp>()?);
+/// assert!(month_window(2024, 0, &beijing).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn month_window(
+    year: i16,
+    month: i8,
+    tz: &TimeZone,
+) -> Result<(Timestamp, Timestamp), MonthError> {
+    if !(1..=12).contains(&month) {
+        return Err(MonthError::Month { year, month });
+    }
+    let out_of_range = MonthError::Year { year, month };
+    let first_instant = |y: i16, m: i8| -> Result<Timestamp, MonthError> {
         Date::new(y, m, 1)
-            .ok()
-            .and_then(|d| d.to_zoned(tz.clone()).ok())
-            .map_or(Timestamp::MAX, |z| z.timestamp())
+            .and_then(|d| d.to_zoned(tz.clone()))
+            .map(|z| z.timestamp())
+            .map_err(|_| out_of_range)
     };
-    let to = if month >= 12 {
-        bound(year.saturating_add(1), 1)
+    let (next_year, next_month) = if month == 12 {
+        (year.checked_add(1).ok_or(out_of_range)?, 1)
     } else {
-        bound(year, month + 1)
+        (year, month + 1)
     };
-    (bound(year, month), to)
+    Ok((
+        first_instant(year, month)?,
+        first_instant(next_year, next_month)?,
+    ))
 }
 
 /// A month's agency ranking by the mean of the 三率.
@@ -283,5 +357,84 @@ pub fn rank(
         ranked,
         unranked,
         bottom,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::tz::offset;
+
+    fn ts(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn month_windows() {
+        let beijing = TimeZone::fixed(offset(8));
+        let cases = [
+            (2024, 1, "2024-01-01T00:00+08:00", "2024-02-01T00:00+08:00"),
+            (2024, 2, "2024-02-01T00:00+08:00", "2024-03-01T00:00+08:00"),
+            (2024, 11, "2024-11-01T00:00+08:00", "2024-12-01T00:00+08:00"),
+            (2024, 12, "2024-12-01T00:00+08:00", "2025-01-01T00:00+08:00"),
+            (
+                -5,
+                12,
+                "-000005-12-01T00:00+08:00",
+                "-000004-01-01T00:00+08:00",
+            ),
+            (9999, 11, "9999-11-01T00:00+08:00", "9999-12-01T00:00+08:00"),
+        ];
+        for (year, month, from, to) in cases {
+            assert_eq!(
+                month_window(year, month, &beijing),
+                Ok((ts(from), ts(to))),
+                "{year}-{month}"
+            );
+        }
+        let (_, to) = month_window(2024, 12, &TimeZone::UTC).unwrap();
+        assert_eq!(to, ts("2025-01-01T00:00Z"));
+    }
+
+    #[test]
+    fn invalid_months_are_errors() {
+        let tz = TimeZone::fixed(offset(8));
+        for month in [0, 13, -1, i8::MIN, i8::MAX] {
+            let err = month_window(2024, month, &tz).unwrap_err();
+            assert_eq!(err, MonthError::Month { year: 2024, month });
+            let message = err.to_string();
+            assert!(
+                message.contains(&format!("month {month} ")) && message.contains("2024"),
+                "{message}"
+            );
+        }
+        // Both checks name what was given, the month check first.
+        assert_eq!(
+            month_window(i16::MAX, 13, &tz),
+            Err(MonthError::Month {
+                year: i16::MAX,
+                month: 13
+            })
+        );
+    }
+
+    #[test]
+    fn years_timestamps_cannot_hold_are_errors() {
+        let tz = TimeZone::fixed(offset(8));
+        for (year, month) in [
+            (10_000, 1),
+            (i16::MAX, 12),
+            (i16::MIN, 1),
+            (-10_000, 6),
+            // Its window would end on 10000-01-01.
+            (9999, 12),
+            // Starts before the first instant a timestamp can hold.
+            (-9999, 1),
+        ] {
+            let err = month_window(year, month, &tz).unwrap_err();
+            assert_eq!(err, MonthError::Year { year, month }, "{year}-{month}");
+            let message = err.to_string();
+            assert!(message.contains(&year.to_string()), "{message}");
+        }
     }
 }

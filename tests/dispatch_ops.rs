@@ -7,7 +7,7 @@ use hotline_router::dispatch::{
     Clock, DispatchConfig, Dispatcher, Event, EventKind, ManualClock, Observer, OpError, State,
     SubmitError,
 };
-use hotline_router::evaluate::GroupBy;
+use hotline_router::evaluate::{GroupBy, MonthError};
 use hotline_router::{Priority, Router, RouterConfig, RuleConfig, Ticket};
 use jiff::{SignedDuration, Timestamp};
 
@@ -413,9 +413,23 @@ fn rates_on_a_hand_checked_example() {
     assert_eq!(r.resolution_rate(), Some(2.0 / 3.0));
     assert_eq!(r.satisfaction_rate(), Some(1.0 / 3.0));
     assert_eq!(r.on_time_rate(), Some(0.75));
-    let ranking = d.monthly_ranking(2024, 11, 3, 1);
+    let ranking = d.monthly_ranking(2024, 11, 3, 1).unwrap();
     assert_eq!(ranking.bottom, [HUJIALOU]);
-    assert!(d.monthly_ranking(2024, 12, 1, 1).ranked.is_empty());
+    assert!(d.monthly_ranking(2024, 12, 1, 1).unwrap().ranked.is_empty());
+    // Once silently empty: a month that does not exist is an error.
+    for month in [0, 13, -1] {
+        assert_eq!(
+            d.monthly_ranking(2024, month, 1, 1),
+            Err(MonthError::Month { year: 2024, month })
+        );
+    }
+    assert_eq!(
+        d.monthly_ranking(10_000, 11, 1, 1),
+        Err(MonthError::Year {
+            year: 10_000,
+            month: 11
+        })
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use lifecycle::{Evaluation, Event, EventKind, Routing, State, TicketRecord, TransitionError};
 pub use types::{Claim, Counts, DispatchConfig, Observer, OpError, Overdue, Receipt, SubmitError};
 
-use crate::evaluate::{month_window, rank, GroupBy, Ranking, RateTable, Rates};
+use crate::evaluate::{month_window, rank, GroupBy, MonthError, Ranking, RateTable, Rates};
 use crate::router::Router;
 use crate::ticket::Ticket;
 use due::DueIndex;
@@ -519,21 +519,26 @@ impl Dispatcher {
 
     /// The agency ranking for tickets received in a month of the router's
     /// time zone (see [`crate::evaluate::rank`]).
+    ///
+    /// # Errors
+    ///
+    /// A [`MonthError`] if `month` is not 1 to 12 or the month is out of
+    /// range (see [`month_window`]).
     pub fn monthly_ranking(
         &self,
         year: i16,
         month: i8,
         min_evaluated: u64,
         bottom: usize,
-    ) -> Ranking {
-        let (from, to) = month_window(year, month, self.router().time_zone());
-        rank(
+    ) -> Result<Ranking, MonthError> {
+        let (from, to) = month_window(year, month, self.router().time_zone())?;
+        Ok(rank(
             year,
             month,
             self.rates(GroupBy::Agency, from, to),
             min_evaluated,
             bottom,
-        )
+        ))
     }
 
     /// A copy of a ticket's record: state, agency, history.
