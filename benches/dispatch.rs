@@ -87,17 +87,18 @@ impl Naive {
     }
 
     /// Routes outside the lock, then registers and enqueues under it (urgent
-    /// to the front). Returns the agency.
-    fn submit(&self, ticket: Ticket) -> Result<String, Ticket> {
+    /// to the front). Returns the agency, or the ticket boxed as the
+    /// runtime's `SubmitError` does.
+    fn submit(&self, ticket: Ticket) -> Result<String, Box<Ticket>> {
         let Ok(d) = self.router.route(&ticket) else {
-            return Err(ticket);
+            return Err(Box::new(ticket));
         };
         let (agency, priority, deadline) =
             (d.agency_code().to_string(), d.priority(), d.deadline());
         let mut guard = self.inner.lock().expect("not poisoned");
         let inner = &mut *guard;
         if inner.registry.contains_key(&ticket.id) {
-            return Err(ticket);
+            return Err(Box::new(ticket));
         }
         let queue = inner.queues.entry(agency.clone()).or_default();
         match priority {

@@ -13,7 +13,8 @@
 //!
 //! Input, one ticket per line:
 //! `{"id","text","address"?,"lon"?,"lat"?,"crs"?: "wgs84"|"gcj02"|"bd09","channel"?,"received_at"?}`
-//! (a ticket without `received_at` is taken as received now).
+//! (a ticket without `received_at` is taken as received when it is routed,
+//! on the wall clock).
 //!
 //! Output, exactly one line per input line, in order: the decision
 //! (`{"id","category","domain","categories","confidence","classified_by","low_confidence",

@@ -566,7 +566,7 @@ fn main() {
             let now = at(minute);
             clock.set(now);
             d.expire_leases(now);
-            while let Some(t) = incoming.next_if(|t| t.received_at < now) {
+            while let Some(t) = incoming.next_if(|t| t.received_at_or(Timestamp::MIN) < now) {
                 match d.submit(t) {
                     Ok(_) => submitted += 1,
                     Err(e) => {
@@ -729,8 +729,7 @@ fn report(
         v.urgent += u64::from(r.priority() == Priority::Urgent);
         if let Some(at) = r.resolved_at() {
             v.resolved += 1;
-            v.minutes
-                .push(at.duration_since(r.ticket().received_at).as_mins());
+            v.minutes.push(at.duration_since(r.received_at()).as_mins());
         }
         *districts.entry(r.routing().district.clone()).or_default() += 1;
         if let Some(s) = &r.routing().street {

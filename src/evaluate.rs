@@ -143,7 +143,7 @@ impl RateTable {
 
     /// Counts one record, if it was received in the window and has a key.
     pub fn add(&mut self, r: &TicketRecord) {
-        let at = r.ticket().received_at;
+        let at = r.received_at();
         if at < self.from || at >= self.to || r.state() == State::Received {
             return;
         }

@@ -275,6 +275,15 @@ impl Router {
     /// from the keywords alone. [`Decision::classified_by`],
     /// [`Decision::confidence`] and [`Decision::explain`] say what decided.
     ///
+    /// # Deadlines
+    ///
+    /// The deadline runs from the ticket's
+    /// [`received_at`](Ticket::received_at). A ticket without one is taken
+    /// as received now, on the wall clock ([`Timestamp::now`]) at routing
+    /// time; a [`Dispatcher`](crate::dispatch::Dispatcher) stamps it with its
+    /// own clock before routing, so a simulated clock is never mixed with
+    /// the wall clock.
+    ///
     /// # Errors
     ///
     /// A [`TicketError`] when the ticket has an empty id, no text and no
@@ -336,17 +345,16 @@ impl Router {
             Priority::Normal
         };
         let sla = assignment.sla();
+        // Read the wall clock only for a ticket that carries no time.
+        let received_at = ticket.received_at.unwrap_or_else(Timestamp::now);
         let after_hours = |hours: u32| {
-            ticket
-                .received_at
+            received_at
                 .checked_add(SignedDuration::from_hours(i64::from(hours)))
                 .unwrap_or(Timestamp::MAX)
         };
         let deadline = match (priority, sla.normal_working_days) {
             (Priority::Urgent, _) => after_hours(sla.urgent_hours),
-            (Priority::Normal, Some(days)) => {
-                inner.calendar.add_working_days(ticket.received_at, days)
-            }
+            (Priority::Normal, Some(days)) => inner.calendar.add_working_days(received_at, days),
             // The rule set checked that an SLA has one of the two.
             (Priority::Normal, None) => after_hours(sla.normal_hours.unwrap_or(0)),
         };

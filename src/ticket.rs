@@ -2,13 +2,17 @@
 //!
 //! A [`Ticket`] carries the caller's words, optionally coordinates (in
 //! whichever coordinate system the device sent) and an address in words, the
-//! channel it came in on and when it was received. Its serde form is the flat
-//! JSON object of the `examples/route` contract:
+//! channel it came in on and, if known, when it was received. Its serde form
+//! is the flat JSON object of the `examples/route` contract:
 //!
 //! ```json
 //! {"id": "T1", "text": "暖气片不热", "address": "朝阳区呼家楼街道", "lon": 116.46, "lat": 39.92,
 //!  "crs": "gcj02", "channel": "app", "received_at": "2024-11-20T08:30:00+08:00"}
 //! ```
+//!
+//! Every field but `id` may be left out; a ticket without `received_at` has
+//! none (nothing reads the clock while parsing), and is given one when it is
+//! routed or submitted: see [`Ticket::received_at`].
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -119,6 +123,11 @@ impl Channel {
 /// let json = serde_json::to_string(&ticket).unwrap();
 /// let back: Ticket = serde_json::from_str(&json).unwrap();
 /// assert_eq!(back, ticket);
+///
+/// // Without a time, a ticket has none until it is routed or submitted.
+/// let untimed: Ticket = serde_json::from_str(r#"{"id":"T2","text":"路灯不亮"}"#).unwrap();
+/// assert_eq!(untimed.received_at, None);
+/// assert_eq!(serde_json::to_string(&untimed).unwrap(), r#"{"id":"T2","text":"路灯不亮","channel":"phone"}"#);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "TicketWire", into = "TicketWire")]
@@ -134,11 +143,18 @@ pub struct Ticket {
     /// The channel the ticket came in on.
     pub channel: Channel,
     /// When the ticket was received; deadlines run from here.
-    pub received_at: Timestamp,
+    ///
+    /// `None` when the caller did not say (as [`Ticket::new`] leaves it and
+    /// the JSON form without `received_at`). [`Router::route`](crate::Router::route)
+    /// then counts the deadline from the wall clock's *now* at routing time;
+    /// a [`Dispatcher`](crate::dispatch::Dispatcher) stamps it with its own
+    /// clock before routing, so its records always hold a time.
+    pub received_at: Option<Timestamp>,
 }
 
 impl Ticket {
-    /// A phone ticket with only an id and text, received now.
+    /// A phone ticket with only an id and text, and no time of receipt
+    /// (see [`received_at`](Ticket::received_at)).
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
         Ticket {
             id: id.into(),
@@ -146,7 +162,7 @@ impl Ticket {
             address: None,
             coordinates: None,
             channel: Channel::Phone,
-            received_at: Timestamp::now(),
+            received_at: None,
         }
     }
 
@@ -170,8 +186,26 @@ impl Ticket {
 
     /// Sets the time the ticket was received.
     pub fn with_received_at(mut self, at: Timestamp) -> Self {
-        self.received_at = at;
+        self.received_at = Some(at);
         self
+    }
+
+    /// The time the ticket was received, or `now` if it does not say.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::Ticket;
+    /// use jiff::Timestamp;
+    ///
+    /// let now: Timestamp = "2024-11-20T08:00:00+08:00".parse().unwrap();
+    /// let earlier: Timestamp = "2024-11-19T17:30:00+08:00".parse().unwrap();
+    /// assert_eq!(Ticket::new("T1", "路灯不亮").received_at_or(now), now);
+    /// let timed = Ticket::new("T1", "路灯不亮").with_received_at(earlier);
+    /// assert_eq!(timed.received_at_or(now), earlier);
+    /// ```
+    pub fn received_at_or(&self, now: Timestamp) -> Timestamp {
+        self.received_at.unwrap_or(now)
     }
 }
 
@@ -212,9 +246,9 @@ impl TryFrom<TicketWire> for Ticket {
             address: w.address,
             coordinates,
             channel: w.channel,
-            // A ticket without a time is taken as received when it is read:
-            // the hotline's clock is the only other clock there is.
-            received_at: w.received_at.unwrap_or_else(Timestamp::now),
+            // No time stays no time: whoever routes or submits the ticket
+            // knows which clock to read (a dispatcher's may be simulated).
+            received_at: w.received_at,
         })
     }
 }
@@ -229,7 +263,7 @@ impl From<Ticket> for TicketWire {
             lat: t.coordinates.map(|c| c.lat),
             crs: t.coordinates.map(|c| c.crs),
             channel: t.channel,
-            received_at: Some(t.received_at),
+            received_at: t.received_at,
         }
     }
 }
@@ -252,6 +286,26 @@ mod tests {
             serde_json::from_str(r#"{"id":"a","text":"x","lon":116.0,"lat":40.0}"#).unwrap();
         assert_eq!(t.channel, Channel::Phone);
         assert_eq!(t.coordinates.unwrap().crs, Crs::Wgs84);
+    }
+
+    #[test]
+    fn regression_no_time_is_not_read_from_the_clock() {
+        assert_eq!(Ticket::new("a", "x").received_at, None);
+        let t: Ticket = serde_json::from_str(r#"{"id":"a","text":"x"}"#).unwrap();
+        assert_eq!(t.received_at, None);
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(!json.contains("received_at"), "{json}");
+        assert_eq!(serde_json::from_str::<Ticket>(&json).unwrap(), t);
+
+        let at: Timestamp = "2024-11-20T08:00:00+08:00".parse().unwrap();
+        let t = t.with_received_at(at);
+        assert_eq!(t.received_at, Some(at));
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            json.contains(r#""received_at":"2024-11-20T00:00:00Z""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Ticket>(&json).unwrap(), t);
     }
 
     #[test]

@@ -494,3 +494,45 @@ fn purge_closed_frees_registry_capacity_for_evaluated_tickets_only() {
     assert_eq!(d.counts().total, 1);
     d.submit(noise("C", &clock)).unwrap();
 }
+
+#[test]
+fn regression_untimed_tickets_are_received_on_the_dispatchers_clock() {
+    // Ticket::new once stamped the wall clock, so a dispatcher simulating
+    // 2024-11-20 counted deadlines from whenever the test ran.
+    let (d, clock) = setup(DispatchConfig::default());
+    let now = clock.now();
+    let untimed = Ticket::new("N", "楼上装修噪音太大").with_address("朝阳区呼家楼街道");
+    assert_eq!(untimed.received_at, None);
+    let receipt = d.submit(untimed).unwrap();
+    assert_eq!(receipt.priority, Priority::Normal);
+    let due = receipt.deadline.to_zoned(d.router().time_zone().clone());
+    assert_eq!(due.year(), 2024);
+    assert!(matches!(due.month(), 11 | 12), "{due}");
+    // Wednesday 08:00 + 5 working days: Thursday 21 … Wednesday 27, ends at midnight.
+    assert_eq!(
+        receipt.deadline,
+        "2024-11-28T00:00:00+08:00".parse().unwrap()
+    );
+    let record = d.record("N").unwrap();
+    assert_eq!(record.received_at(), now);
+    assert_eq!(record.ticket().received_at, Some(now));
+
+    // Urgent: hours from the dispatcher's clock, not the wall clock.
+    clock.advance(SignedDuration::from_mins(30));
+    let receipt = d.submit(Ticket::new("G", "楼道里燃气泄漏")).unwrap();
+    assert_eq!(receipt.priority, Priority::Urgent);
+    assert_eq!(
+        receipt.deadline,
+        "2024-11-20T09:30:00+08:00".parse().unwrap()
+    );
+    assert_eq!(d.record("G").unwrap().received_at(), clock.now());
+
+    // A ticket that says when it was received keeps its time.
+    let earlier: Timestamp = "2024-11-19T17:00:00+08:00".parse().unwrap();
+    d.submit(noise("E", &clock).with_received_at(earlier))
+        .unwrap();
+    assert_eq!(d.record("E").unwrap().received_at(), earlier);
+    // … and is the older on the work list.
+    assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "E");
+    assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "N");
+}

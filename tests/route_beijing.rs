@@ -292,6 +292,23 @@ fn urgent_words_raise_priority_and_shorten_the_deadline() {
 }
 
 #[test]
+fn untimed_tickets_count_from_the_wall_clock_at_routing() {
+    let t = Ticket::new("G", "楼道里燃气泄漏，味道很大");
+    assert_eq!(t.received_at, None);
+    let before = jiff::Timestamp::now();
+    let d = router().route(&t).unwrap();
+    let after = jiff::Timestamp::now();
+    assert_eq!(d.priority(), Priority::Urgent);
+    // One hour (the gas SLA) from some instant during the call.
+    let hour = jiff::SignedDuration::from_hours(1);
+    assert!(
+        before + hour <= d.deadline() && d.deadline() <= after + hour,
+        "{before} .. {after}: {}",
+        d.deadline()
+    );
+}
+
+#[test]
 fn normal_deadlines_count_working_days_on_the_china_calendar() {
     // Received the Monday before the National Day week: five working days
     // are 8, 9, 10, 11 October and Saturday 12 October, a make-up working day.

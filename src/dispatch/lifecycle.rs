@@ -487,6 +487,11 @@ impl TicketRecord {
     pub fn ticket_arc(&self) -> &Arc<Ticket> {
         self.received().0
     }
+    /// When the ticket was received: its own time, else the time of its
+    /// `Received` event (a dispatcher stamps a ticket without one).
+    pub fn received_at(&self) -> Timestamp {
+        self.ticket().received_at.unwrap_or(self.history[0].0)
+    }
     /// What the router made of it.
     pub fn routing(&self) -> &Routing {
         self.received().1

@@ -189,6 +189,10 @@ impl Dispatcher {
     pub fn submit(&self, ticket: Ticket) -> Result<Receipt, SubmitError> {
         let s = &*self.shared;
         let now = s.clock.now();
+        let mut ticket = ticket;
+        if ticket.received_at.is_none() {
+            ticket.received_at = Some(now);
+        }
         let router = s.router.load();
         let (agency, priority, deadline, routing) = match router.route(&ticket) {
             Ok(d) => (
@@ -229,7 +233,7 @@ impl Dispatcher {
             });
         }
         let key: Arc<str> = Arc::from(ticket.id.as_str());
-        let received_at = ticket.received_at;
+        let received_at = ticket.received_at_or(now);
         let seq = s.seq.fetch_add(1, Ordering::Relaxed);
         let version = match s.records.entry(key.clone()) {
             MapEntry::Occupied(_) => {
@@ -586,7 +590,7 @@ impl Dispatcher {
         let s = &*self.shared;
         let mut purged = 0;
         s.records.retain(|_, r| {
-            let drop = r.state() == State::Evaluated && r.ticket().received_at < before;
+            let drop = r.state() == State::Evaluated && r.received_at() < before;
             purged += usize::from(drop);
             !drop
         });
@@ -731,7 +735,7 @@ impl Dispatcher {
         let seq = self.shared.seq.fetch_add(1, Ordering::Relaxed);
         self.queue(record.agency()).list.push(Entry {
             priority: record.priority(),
-            received_at: record.ticket().received_at,
+            received_at: record.received_at(),
             seq,
             ticket: key.clone(),
             version: record.version(),

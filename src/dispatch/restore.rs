@@ -90,7 +90,7 @@ impl Dispatcher {
                     Arc::from(r.agency()),
                     Entry {
                         priority: r.priority(),
-                        received_at: r.ticket().received_at,
+                        received_at: r.received_at(),
                         seq,
                         ticket: key,
                         version: r.version(),
@@ -113,7 +113,7 @@ impl Dispatcher {
                     .unwrap_or_else(|| "center:triage".into());
                 let (priority, deadline) = match d.router().route(record.ticket()) {
                     Ok(decision) => (decision.priority(), decision.deadline()),
-                    Err(_) => (Priority::Normal, record.ticket().received_at),
+                    Err(_) => (Priority::Normal, record.received_at()),
                 };
                 let now = d.now();
                 let dispatched = EventKind::Dispatched {
