@@ -1,13 +1,14 @@
-//! Fault injection: a [`Storage`] whose files fail on demand, and the tests
-//! that a failed write or sync poisons the journal and that reopening
-//! recovers what was acknowledged.
+//! Fault injection: a [`Storage`] whose files fail or stall on demand, and
+//! the tests that a failed write or sync poisons the journal, that
+//! reopening recovers what was acknowledged, and that `begin_snapshot`
+//! splits the writer's buffer at its LSN.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use super::storage::{SegmentFile, Storage};
 use super::{Journal, JournalError, JournalOptions, Lsn, Replayed};
@@ -30,6 +31,30 @@ enum Fault {
 #[derive(Clone)]
 struct Faulty {
     fault: Arc<Mutex<Fault>>,
+    gate: Arc<Gate>,
+    /// `(length, synced length)` of each file when the writer closed it.
+    closed: Arc<Mutex<Vec<(u64, u64)>>>,
+}
+
+/// While closed, every write waits: lets a test hold the writer mid-round.
+#[derive(Default)]
+struct Gate {
+    closed: Mutex<bool>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn set(&self, closed: bool) {
+        *self.closed.lock() = closed;
+        self.opened.notify_all();
+    }
+
+    fn pass(&self) {
+        let mut closed = self.closed.lock();
+        while *closed {
+            self.opened.wait(&mut closed);
+        }
+    }
 }
 
 struct FaultyFile {
@@ -37,10 +62,19 @@ struct FaultyFile {
     len: u64,
     synced_len: u64,
     fault: Arc<Mutex<Fault>>,
+    gate: Arc<Gate>,
+    closed: Arc<Mutex<Vec<(u64, u64)>>>,
+}
+
+impl Drop for FaultyFile {
+    fn drop(&mut self) {
+        self.closed.lock().push((self.len, self.synced_len));
+    }
 }
 
 impl SegmentFile for FaultyFile {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.gate.pass();
         let mut fault = self.fault.lock();
         if let Fault::Write { budget, kind } = *fault {
             if (buf.len() as u64) > budget {
@@ -80,6 +114,8 @@ impl Storage for Faulty {
             len: 0,
             synced_len: 0,
             fault: Arc::clone(&self.fault),
+            gate: Arc::clone(&self.gate),
+            closed: Arc::clone(&self.closed),
         }))
     }
 
@@ -91,6 +127,8 @@ impl Storage for Faulty {
             len,
             synced_len: len,
             fault: Arc::clone(&self.fault),
+            gate: Arc::clone(&self.gate),
+            closed: Arc::clone(&self.closed),
         }))
     }
 }
@@ -107,6 +145,8 @@ fn temp_dir(name: &str) -> PathBuf {
 fn open_faulty(dir: &Path, options: JournalOptions) -> (Journal, Faulty) {
     let faulty = Faulty {
         fault: Arc::new(Mutex::new(Fault::None)),
+        gate: Arc::default(),
+        closed: Arc::default(),
     };
     let (journal, _) =
         Journal::open_with(dir, options, &mut |_| Ok(()), Arc::new(faulty.clone())).unwrap();
@@ -293,5 +333,72 @@ fn concurrent_appenders_all_see_the_failure() {
         "the fault came too early to test anything"
     );
     assert_eq!(&records[..acked.len()], &acked[..]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Waits for a state the test cannot be told about, without a timed
+/// assertion: the test hangs (and the harness reports it) if it never comes.
+fn wait_until(journal: &Journal, ready: impl Fn(&super::writer::State) -> bool) {
+    while !ready(&journal.inner.shared.state.lock()) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn begin_snapshot_splits_the_pending_buffer_at_l0() {
+    let dir = temp_dir("split");
+    let (journal, faulty) = open_faulty(&dir, JournalOptions::new());
+    faulty.gate.set(true);
+    std::thread::scope(|s| {
+        // The writer takes record 0 and stalls writing it.
+        let a = s.spawn(|| journal.append(&[b"a"]));
+        wait_until(&journal, |st| st.next_lsn == 1 && st.pending.is_empty());
+        // Records 1 and 2 wait in the buffer; the snapshot starts at 3;
+        // record 3 lands in the same buffer, after the split.
+        let bc = s.spawn(|| journal.append(&[b"b", b"c"]));
+        wait_until(&journal, |st| st.next_lsn == 3);
+        let snap = s.spawn(|| journal.begin_snapshot());
+        wait_until(&journal, |st| st.rotate.is_some());
+        let d = s.spawn(|| journal.append(&[b"d"]));
+        wait_until(&journal, |st| st.next_lsn == 4);
+        faulty.gate.set(false);
+        assert_eq!(a.join().unwrap().unwrap(), 0);
+        assert_eq!(bc.join().unwrap().unwrap(), 2);
+        assert_eq!(snap.join().unwrap().unwrap(), 3);
+        assert_eq!(d.join().unwrap().unwrap(), 3);
+    });
+    drop(journal);
+    let old = std::fs::read(dir.join("journal-00000000000000000000.log")).unwrap();
+    let new = std::fs::read(dir.join("journal-00000000000000000003.log")).unwrap();
+    assert_eq!(old.len(), 24 + 3 * 17, "records 0..3 in the old segment");
+    assert_eq!(new.len(), 24 + 17, "record 3 in the new one");
+    let (records, _) = reopen(&dir);
+    let want: Vec<(Lsn, Vec<u8>)> = [b"a", b"b", b"c", b"d"]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as Lsn, p.to_vec()))
+        .collect();
+    assert_eq!(records, want);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn drop_syncs_pending_records_under_interval() {
+    let dir = temp_dir("drop");
+    let hour = std::time::Duration::from_secs(3600);
+    let (journal, faulty) = open_faulty(
+        &dir,
+        JournalOptions::new().sync(super::SyncPolicy::Interval(hour)),
+    );
+    append_acknowledged(&journal, 3);
+    assert_eq!(journal.stats().syncs, 0);
+    drop(journal);
+    let closed = faulty.closed.lock().clone();
+    let &(len, synced) = closed.last().expect("the writer closed its segment");
+    assert!(len > 24);
+    assert_eq!(
+        synced, len,
+        "everything written was synced before the file closed"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
