@@ -26,6 +26,8 @@
 //!   returns (退单), reassignment, escalation of overdue tickets on the
 //!   working-day [`Calendar`], hot reload of the router, and every event to
 //!   an observer.
+//! * [`journal`] — a write-ahead [`Journal`](journal::Journal) of opaque
+//!   byte records: group commit, segments, snapshots, torn-tail recovery.
 //! * [`evaluate`] — the 三率 per agency, street or district, and the monthly
 //!   ranking, computed from the lifecycle records.
 //!
@@ -125,6 +127,7 @@ pub mod config;
 pub mod dispatch;
 pub mod error;
 pub mod evaluate;
+pub mod journal;
 pub mod jsonl;
 pub mod locate;
 pub mod replay;
