@@ -315,7 +315,7 @@ fn bench_claim_resolve(c: &mut Criterion) {
                             let worker = format!("w{k}");
                             let mut handled = 0;
                             for agency in &round {
-                                while let Some(claim) = d.claim(agency, &worker) {
+                                while let Some(claim) = d.claim(agency, &worker).unwrap() {
                                     d.resolve(&claim.id, &worker, "done").expect("holder");
                                     handled += 1;
                                 }

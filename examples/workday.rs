@@ -35,7 +35,9 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::Instant;
 
-use hotline_router::dispatch::{DispatchConfig, Dispatcher, ManualClock, Overdue, SubmitError};
+use hotline_router::dispatch::{
+    DispatchConfig, Dispatcher, Evaluation, ManualClock, Overdue, SubmitError,
+};
 use hotline_router::evaluate::GroupBy;
 use hotline_router::{Channel, Crs, Priority, Router, Ticket};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -486,7 +488,7 @@ fn worker(
             Phase::Claim(now) => {
                 for (i, desk) in desks.iter_mut().enumerate() {
                     while let Some(&who) = desk.free.last() {
-                        let Some(claim) = d.claim(&desk.code, &desk.staff[who]) else {
+                        let Some(claim) = d.claim(&desk.code, &desk.staff[who]).unwrap() else {
                             break;
                         };
                         tally.claims += 1;
@@ -606,8 +608,15 @@ fn main() {
                 let [a, b, c] = plan.answers;
                 let solved = b < p_solved;
                 let satisfied = c < if solved { 0.93 } else { 0.15 };
-                if d.evaluate(&day.ids[ticket], a < p_resp, solved, satisfied)
-                    .is_ok()
+                if d.evaluate(
+                    &day.ids[ticket],
+                    Evaluation {
+                        responded: a < p_resp,
+                        resolved: solved,
+                        satisfied,
+                    },
+                )
+                .is_ok()
                 {
                     evaluated += 1;
                 }

@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use hotline_router::dispatch::{
-    Clock, DispatchConfig, Dispatcher, Event, EventKind, ManualClock, Observer, OpError, State,
-    SubmitError,
+    Change, Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError,
+    Sink, SinkError, State, SubmitError,
 };
 use hotline_router::evaluate::{GroupBy, MonthError};
 use hotline_router::{Priority, Router, RouterConfig, RuleConfig, Ticket};
@@ -31,9 +31,15 @@ const HUJIALOU: &str = "street:110105003";
 
 #[derive(Default)]
 struct Log(Mutex<Vec<Event>>);
-impl Observer for Log {
-    fn on_event(&self, event: &Event) {
-        self.0.lock().unwrap().push(event.clone());
+impl Sink for Log {
+    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
+        let mut log = self.0.lock().unwrap();
+        for change in changes {
+            if let Change::Events(events) = change {
+                log.extend(events.iter().cloned());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -45,12 +51,23 @@ fn smoke_submit_claim_respond_resolve_evaluate() {
         (r.agency.as_str(), r.priority),
         (HUJIALOU, Priority::Normal)
     );
-    let c = d.claim(HUJIALOU, "w1").unwrap();
+    let c = d.claim(HUJIALOU, "w1").unwrap().unwrap();
     assert_eq!(c.id, "T1");
-    assert!(d.claim(HUJIALOU, "w2").is_none(), "one ticket, one claim");
+    assert!(
+        d.claim(HUJIALOU, "w2").unwrap().is_none(),
+        "one ticket, one claim"
+    );
     d.respond("T1", "w1").unwrap();
     d.resolve("T1", "w1", "talked to the neighbour").unwrap();
-    d.evaluate("T1", true, true, false).unwrap();
+    d.evaluate(
+        "T1",
+        Evaluation {
+            responded: true,
+            resolved: true,
+            satisfied: false,
+        },
+    )
+    .unwrap();
     let record = d.record("T1").unwrap();
     assert_eq!(record.state(), State::Evaluated);
     let names: Vec<&str> = record.history().iter().map(|(_, k)| k.name()).collect();
@@ -74,21 +91,22 @@ fn urgent_first_then_oldest_first() {
     let at = |mins: i64| {
         clock
             .now()
-            .checked_add(SignedDuration::from_mins(mins))
+            .checked_sub(SignedDuration::from_mins(mins))
             .unwrap()
     };
-    d.submit(noise("late", &clock).with_received_at(at(30)))
+    d.submit(noise("late", &clock).with_received_at(at(10)))
         .unwrap();
-    d.submit(noise("early", &clock).with_received_at(at(10)))
+    d.submit(noise("early", &clock).with_received_at(at(30)))
         .unwrap();
     // Urgency words raise priority; elevators go to the same street office.
     d.submit(
         Ticket::new("urgent", "电梯坏了，有人被困在里面")
             .with_address("朝阳区呼家楼街道")
-            .with_received_at(at(40)),
+            .with_received_at(at(0)),
     )
     .unwrap();
-    let order: Vec<String> = std::iter::from_fn(|| d.claim(HUJIALOU, "w").map(|c| c.id)).collect();
+    let order: Vec<String> =
+        std::iter::from_fn(|| d.claim(HUJIALOU, "w").unwrap().map(|c| c.id)).collect();
     assert_eq!(order, ["urgent", "early", "late"]);
 }
 
@@ -137,7 +155,7 @@ fn capacity_per_agency_and_total() {
         "{err}"
     );
     // Resolving frees the agency's capacity, not the registry's.
-    let c = d.claim(HUJIALOU, "w").unwrap();
+    let c = d.claim(HUJIALOU, "w").unwrap().unwrap();
     d.resolve(&c.id, "w", "done").unwrap();
     assert_eq!(d.open_at(HUJIALOU), 1);
 }
@@ -149,14 +167,14 @@ fn only_the_holder_may_act_and_leases_expire() {
         ..DispatchConfig::default()
     });
     d.submit(noise("T1", &clock)).unwrap();
-    d.claim(HUJIALOU, "w1").unwrap();
+    d.claim(HUJIALOU, "w1").unwrap().unwrap();
     assert!(matches!(
         d.respond("T1", "w2"),
         Err(OpError::NotHolder { .. })
     ));
     clock.advance(SignedDuration::from_mins(11));
     // The next claim puts the lapsed one back first.
-    let c = d.claim(HUJIALOU, "w2").unwrap();
+    let c = d.claim(HUJIALOU, "w2").unwrap().unwrap();
     assert_eq!(c.id, "T1");
     assert!(matches!(
         d.respond("T1", "w1"),
@@ -182,12 +200,12 @@ fn returns_reroute_without_the_agency_then_go_to_triage() {
             .with_received_at(clock.now()),
     )
     .unwrap();
-    d.claim(HUJIALOU, "w").unwrap();
+    d.claim(HUJIALOU, "w").unwrap().unwrap();
     let r = d
         .return_ticket("E1", "w", "elevators are the market regulator's")
         .unwrap();
     assert_eq!(r.agency, "district:110105:market");
-    d.claim("district:110105:market", "m").unwrap();
+    d.claim("district:110105:market", "m").unwrap().unwrap();
     let r = d.return_ticket("E1", "m", "not ours either").unwrap();
     assert_eq!(r.agency, "center:triage");
     let record = d.record("E1").unwrap();
@@ -214,8 +232,11 @@ fn reassign_by_hand() {
         .unwrap();
     assert_eq!(r.agency, "district:110105:ecology");
     // The old list's entry is stale and skipped.
-    assert!(d.claim(HUJIALOU, "w").is_none());
-    assert_eq!(d.claim("district:110105:ecology", "e").unwrap().id, "T1");
+    assert!(d.claim(HUJIALOU, "w").unwrap().is_none());
+    assert_eq!(
+        d.claim("district:110105:ecology", "e").unwrap().unwrap().id,
+        "T1"
+    );
 }
 
 #[test]
@@ -223,7 +244,14 @@ fn illegal_operations_are_typed_errors() {
     let (d, clock) = setup(DispatchConfig::default());
     d.submit(noise("T1", &clock)).unwrap();
     assert!(matches!(
-        d.evaluate("T1", true, true, true),
+        d.evaluate(
+            "T1",
+            Evaluation {
+                responded: true,
+                resolved: true,
+                satisfied: true
+            }
+        ),
         Err(OpError::Transition(_))
     ));
     assert!(matches!(
@@ -234,7 +262,7 @@ fn illegal_operations_are_typed_errors() {
         d.respond("nope", "w"),
         Err(OpError::UnknownTicket(_))
     ));
-    d.claim(HUJIALOU, "w").unwrap();
+    d.claim(HUJIALOU, "w").unwrap().unwrap();
     d.resolve("T1", "w", "done").unwrap();
     assert!(matches!(
         d.return_ticket("T1", "w", "x"),
@@ -271,7 +299,7 @@ fn overdue_escalates_once_and_stays_visible_until_closed() {
         .filter(|(_, k)| matches!(k, EventKind::Escalated))
         .count();
     assert_eq!(escalations, 1);
-    let c = d.claim("city:gas", "w").unwrap();
+    let c = d.claim("city:gas", "w").unwrap().unwrap();
     d.resolve(&c.id, "w", "fixed").unwrap();
     assert!(d.overdue(clock.now()).is_empty());
 }
@@ -297,22 +325,29 @@ fn reload_changes_new_routes_only() {
 fn events_rebuild_the_same_state() {
     let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
     let log = Arc::new(Log::default());
-    let d = Dispatcher::with_observer(
-        Router::beijing(),
-        DispatchConfig::default(),
-        clock.clone(),
-        log.clone(),
-    );
+    let d = Dispatcher::builder(Router::beijing())
+        .config(DispatchConfig::default())
+        .clock(clock.clone())
+        .sink(log.clone())
+        .build();
     for i in 0..6 {
         d.submit(noise(&format!("T{i}"), &clock)).unwrap();
     }
     d.submit(Ticket::new("G", "燃气泄漏").with_received_at(clock.now()))
         .unwrap();
-    d.claim(HUJIALOU, "w").unwrap();
-    d.claim(HUJIALOU, "w").unwrap();
+    d.claim(HUJIALOU, "w").unwrap().unwrap();
+    d.claim(HUJIALOU, "w").unwrap().unwrap();
     d.respond("T0", "w").unwrap();
     d.resolve("T0", "w", "ok").unwrap();
-    d.evaluate("T0", true, true, true).unwrap();
+    d.evaluate(
+        "T0",
+        Evaluation {
+            responded: true,
+            resolved: true,
+            satisfied: true,
+        },
+    )
+    .unwrap();
     d.return_ticket("T1", "w", "no").unwrap();
     clock.advance(SignedDuration::from_hours(3));
     d.overdue(clock.now());
@@ -344,8 +379,8 @@ fn events_rebuild_the_same_state() {
     }
     // Work continues on the restored runtime in the same order.
     assert_eq!(
-        restored.claim(HUJIALOU, "w").map(|c| c.id),
-        d.claim(HUJIALOU, "w").map(|c| c.id)
+        restored.claim(HUJIALOU, "w").unwrap().map(|c| c.id),
+        d.claim(HUJIALOU, "w").unwrap().map(|c| c.id)
     );
     assert_eq!(restored.overdue(clock.now()), d.overdue(clock.now()));
 }
@@ -389,14 +424,22 @@ fn rates_on_a_hand_checked_example() {
         (true, true, false),
     ];
     for (i, (resp, res, sat)) in answers.into_iter().enumerate() {
-        let c = d.claim(HUJIALOU, "w").unwrap();
+        let c = d.claim(HUJIALOU, "w").unwrap().unwrap();
         d.resolve(&c.id, "w", "done").unwrap();
-        d.evaluate(&c.id, resp, res, sat).unwrap();
+        d.evaluate(
+            &c.id,
+            Evaluation {
+                responded: resp,
+                resolved: res,
+                satisfied: sat,
+            },
+        )
+        .unwrap();
         if i == 2 {
             clock.advance(SignedDuration::from_hours(24 * 30)); // the last one closes late
         }
     }
-    let c = d.claim(HUJIALOU, "w").unwrap();
+    let c = d.claim(HUJIALOU, "w").unwrap().unwrap();
     d.resolve(&c.id, "w", "late").unwrap();
     let rows = d.rates(GroupBy::Street, Timestamp::MIN, Timestamp::MAX);
     assert_eq!(rows.len(), 1);
@@ -461,7 +504,7 @@ fn restore_dispatches_a_ticket_cut_off_mid_submit() {
     .unwrap();
     assert_eq!(d.record("T").unwrap().state(), State::Dispatched);
     assert_eq!(d.open_at(HUJIALOU), 1);
-    assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "T");
+    assert_eq!(d.claim(HUJIALOU, "w").unwrap().unwrap().id, "T");
 }
 
 #[test]
@@ -476,20 +519,32 @@ fn purge_closed_frees_registry_capacity_for_evaluated_tickets_only() {
         d.submit(noise("C", &clock)),
         Err(SubmitError::Full { .. })
     ));
-    let c = d.claim(HUJIALOU, "w").unwrap();
+    let c = d.claim(HUJIALOU, "w").unwrap().unwrap();
     d.resolve(&c.id, "w", "done").unwrap();
     let later = clock
         .now()
         .checked_add(SignedDuration::from_hours(1))
         .unwrap();
-    assert_eq!(d.purge_closed(later), 0, "resolved but not evaluated: kept");
-    d.evaluate(&c.id, true, true, true).unwrap();
     assert_eq!(
-        d.purge_closed(clock.now()),
+        d.purge_closed(later).unwrap(),
+        0,
+        "resolved but not evaluated: kept"
+    );
+    d.evaluate(
+        &c.id,
+        Evaluation {
+            responded: true,
+            resolved: true,
+            satisfied: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        d.purge_closed(clock.now()).unwrap(),
         0,
         "received at `before` is not before it"
     );
-    assert_eq!(d.purge_closed(later), 1);
+    assert_eq!(d.purge_closed(later).unwrap(), 1);
     assert!(d.record(&c.id).is_none());
     assert_eq!(d.counts().total, 1);
     d.submit(noise("C", &clock)).unwrap();
@@ -533,6 +588,6 @@ fn regression_untimed_tickets_are_received_on_the_dispatchers_clock() {
         .unwrap();
     assert_eq!(d.record("E").unwrap().received_at(), earlier);
     // … and is the older on the work list.
-    assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "E");
-    assert_eq!(d.claim(HUJIALOU, "w").unwrap().id, "N");
+    assert_eq!(d.claim(HUJIALOU, "w").unwrap().unwrap().id, "E");
+    assert_eq!(d.claim(HUJIALOU, "w").unwrap().unwrap().id, "N");
 }

@@ -12,8 +12,8 @@ use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
 
 use hotline_router::dispatch::{
-    Clock, DispatchConfig, Dispatcher, Event, EventKind, ManualClock, Observer, OpError, State,
-    SubmitError,
+    Change, Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError,
+    Sink, SinkError, State, SubmitError,
 };
 use hotline_router::{Router, RouterConfig, RuleConfig, Ticket};
 use jiff::{SignedDuration, Timestamp};
@@ -59,9 +59,15 @@ fn noise(id: &str, at: Timestamp) -> Ticket {
 /// order they were applied: the observer runs under the ticket's lock).
 #[derive(Default)]
 struct Log(Mutex<Vec<Event>>);
-impl Observer for Log {
-    fn on_event(&self, event: &Event) {
-        self.0.lock().unwrap().push(event.clone());
+impl Sink for Log {
+    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
+        let mut log = self.0.lock().unwrap();
+        for change in changes {
+            if let Change::Events(events) = change {
+                log.extend(events.iter().cloned());
+            }
+        }
+        Ok(())
     }
 }
 impl Log {
@@ -159,14 +165,22 @@ fn smoke() {
     let worker = {
         let d = d.clone();
         thread::spawn(move || {
-            let c = d.claim(HUJIALOU, "w").unwrap();
+            let c = d.claim(HUJIALOU, "w").unwrap().unwrap();
             d.respond(&c.id, "w").unwrap();
             d.resolve(&c.id, "w", "done").unwrap();
             c.id
         })
     };
     assert_eq!(worker.join().unwrap(), "T1");
-    d.evaluate("T1", true, true, true).unwrap();
+    d.evaluate(
+        "T1",
+        Evaluation {
+            responded: true,
+            resolved: true,
+            satisfied: true,
+        },
+    )
+    .unwrap();
     assert_eq!(d.record("T1").unwrap().state(), State::Evaluated);
     assert_eq!(d.open_at(HUJIALOU), 0);
 }
@@ -178,7 +192,11 @@ fn smoke() {
 #[test]
 fn spsc() {
     const COUNT: usize = if cfg!(miri) { 50 } else { 1_000 };
-    let clock = Arc::new(ManualClock::new(start()));
+    // The clock an hour on: tickets are received up to COUNT seconds after
+    // the start, and a time ahead of the clock is refused.
+    let clock = Arc::new(ManualClock::new(
+        start().checked_add(SignedDuration::from_hours(1)).unwrap(),
+    ));
     let d = Dispatcher::new(router(), DispatchConfig::default(), clock.clone());
     let done = AtomicBool::new(false);
     let claimed = thread::scope(|s| {
@@ -197,7 +215,7 @@ fn spsc() {
                 // Read the flag before claiming: a None after the producer
                 // finished means the list is empty for good.
                 let finished = done.load(Ordering::Acquire);
-                match d.claim(HUJIALOU, "w") {
+                match d.claim(HUJIALOU, "w").unwrap() {
                     Some(c) => {
                         d.resolve(&c.id, "w", "done").unwrap();
                         claimed.push(c.id);
@@ -268,7 +286,11 @@ fn mpmc() {
         lease,
         ..DispatchConfig::default()
     };
-    let d = Dispatcher::with_observer(router(), config, clock.clone(), log.clone());
+    let d = Dispatcher::builder(router())
+        .config(config)
+        .clock(clock.clone())
+        .sink(log.clone())
+        .build();
     let rebuilt = rebuilt_router();
 
     let total = PRODUCERS * COUNT + CONTESTED;
@@ -339,7 +361,7 @@ fn mpmc() {
                     let finished = producers_done.load(Ordering::Acquire) == PRODUCERS;
                     let mut any = false;
                     for agency in MPMC_AGENCIES {
-                        let Some(c) = d.claim(agency, &worker) else {
+                        let Some(c) = d.claim(agency, &worker).unwrap() else {
                             continue;
                         };
                         any = true;
@@ -361,8 +383,15 @@ fn mpmc() {
                                 r.unwrap();
                                 resolved[i].fetch_add(1, Ordering::Relaxed);
                                 if step % 2 == 0 {
-                                    d.evaluate(&c.id, true, step % 3 != 0, step % 5 != 0)
-                                        .unwrap();
+                                    d.evaluate(
+                                        &c.id,
+                                        Evaluation {
+                                            responded: true,
+                                            resolved: step % 3 != 0,
+                                            satisfied: step % 5 != 0,
+                                        },
+                                    )
+                                    .unwrap();
                                     evaluated[i].fetch_add(1, Ordering::Relaxed);
                                 }
                             }
@@ -545,12 +574,11 @@ fn mpmc_capacity() {
 fn drops() {
     let clock = Arc::new(ManualClock::new(start()));
     let log = Arc::new(Log::default());
-    let d = Dispatcher::with_observer(
-        router(),
-        DispatchConfig::default(),
-        clock.clone(),
-        log.clone(),
-    );
+    let d = Dispatcher::builder(router())
+        .config(DispatchConfig::default())
+        .clock(clock.clone())
+        .sink(log.clone())
+        .build();
     let handles: Vec<_> = (0..3)
         .map(|t| {
             let d = d.clone();
@@ -598,7 +626,7 @@ fn race_rounds<S: Send + Sync>(
         let mut spins = 0u32;
         while !f() {
             spins = spins.wrapping_add(1);
-            if spins % 1024 == 0 {
+            if spins.is_multiple_of(1024) {
                 thread::yield_now();
             } else {
                 std::hint::spin_loop();
@@ -676,9 +704,9 @@ fn linearizable_expire_leases() {
                 .unwrap();
             d.submit(Ticket::new("B", "燃气泄漏").with_received_at(t0))
                 .unwrap();
-            assert_eq!(d.claim("city:gas", "w").unwrap().id, "A"); // lease ends t0 + 30'
+            assert_eq!(d.claim("city:gas", "w").unwrap().unwrap().id, "A"); // lease ends t0 + 30'
             clock.advance(SignedDuration::from_mins(1));
-            assert_eq!(d.claim("city:gas", "w").unwrap().id, "B"); // lease ends t0 + 31'
+            assert_eq!(d.claim("city:gas", "w").unwrap().unwrap().id, "B"); // lease ends t0 + 31'
             d
         },
         // A's lease is due at t0 + 30', B's is not.
@@ -738,7 +766,11 @@ fn linearizable_overdue() {
 #[test]
 fn linearizable_claims() {
     const COUNT: usize = if cfg!(miri) { 50 } else { 1_500 };
-    let clock = Arc::new(ManualClock::new(start()));
+    // The clock an hour on: tickets are received up to COUNT seconds after
+    // the start, and a time ahead of the clock is refused.
+    let clock = Arc::new(ManualClock::new(
+        start().checked_add(SignedDuration::from_hours(1)).unwrap(),
+    ));
     let d = Dispatcher::new(router(), DispatchConfig::default(), clock.clone());
     for i in 0..COUNT {
         let at = start()
@@ -757,7 +789,7 @@ fn linearizable_claims() {
                     barrier.wait();
                     let worker = format!("w{w}");
                     let mut mine = Vec::new();
-                    while let Some(c) = d.claim("city:gas", &worker) {
+                    while let Some(c) = d.claim("city:gas", &worker).unwrap() {
                         let i: usize = c.id[1..].parse().unwrap();
                         claims[i].fetch_add(1, Ordering::Relaxed);
                         mine.push(i);

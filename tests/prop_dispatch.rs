@@ -33,8 +33,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use hotline_router::dispatch::{
-    Clock, Counts, DispatchConfig, Dispatcher, Event, ManualClock, Observer, OpError, Overdue,
-    Receipt, State, SubmitError, TransitionError,
+    Change, Clock, Counts, DispatchConfig, Dispatcher, Evaluation, Event, ManualClock, OpError,
+    Overdue, Receipt, Sink, SinkError, State, SubmitError, TransitionError,
 };
 use hotline_router::evaluate::{GroupBy, Rates};
 use hotline_router::{Priority, Router, Ticket};
@@ -74,9 +74,15 @@ const NO_AGENCY_LEFT: &str = "<no agency left>";
 /// Every event, in the order the observer saw them.
 #[derive(Default)]
 struct Log(Mutex<Vec<Event>>);
-impl Observer for Log {
-    fn on_event(&self, event: &Event) {
-        self.0.lock().unwrap().push(event.clone());
+impl Sink for Log {
+    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
+        let mut log = self.0.lock().unwrap();
+        for change in changes {
+            if let Change::Events(events) = change {
+                log.extend(events.iter().cloned());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -188,7 +194,7 @@ impl fmt::Debug for Action {
             Action::Evaluate {
                 id,
                 answers: [a, b, c],
-            } => write!(f, "let _ = d.evaluate({:?}, {a}, {b}, {c});", IDS[id]),
+            } => write!(f, "let _ = d.evaluate({:?}, Evaluation {{ responded: {a}, resolved: {b}, satisfied: {c} }});", IDS[id]),
             Action::Advance { minutes } => {
                 write!(f, "clock.advance(SignedDuration::from_mins({minutes}));")
             }
@@ -288,6 +294,7 @@ fn case() -> impl Strategy<Value = Case> {
                         capacity_total: total,
                         lease: SignedDuration::from_mins(lease),
                         max_returns,
+                        ..DispatchConfig::default()
                     },
                     actions,
                 }
@@ -304,7 +311,7 @@ enum Outcome {
     Invalid,
     Duplicate,
     Full { scope: String, limit: usize },
-    Claimed(Option<(String, Priority, Timestamp, Timestamp)>),
+    Claimed(Result<Option<(String, Priority, Timestamp, Timestamp)>, OpError>),
     Done(Result<(), OpError>),
     Moved(Result<Receipt, OpError>),
     Expired(usize),
@@ -330,7 +337,7 @@ fn run(d: &Dispatcher, clock: &ManualClock, action: &Action) -> Outcome {
         }
         Action::Claim { agency, worker } => Outcome::Claimed(
             d.claim(AGENCIES[agency], WORKERS[worker])
-                .map(|c| (c.id, c.priority, c.deadline, c.lease_until)),
+                .map(|c| c.map(|c| (c.id, c.priority, c.deadline, c.lease_until))),
         ),
         Action::Respond { id, worker } => Outcome::Done(d.respond(IDS[id], WORKERS[worker])),
         Action::Resolve { id, worker } => {
@@ -345,7 +352,14 @@ fn run(d: &Dispatcher, clock: &ManualClock, action: &Action) -> Outcome {
         Action::Evaluate {
             id,
             answers: [a, b, c],
-        } => Outcome::Done(d.evaluate(IDS[id], a, b, c)),
+        } => Outcome::Done(d.evaluate(
+            IDS[id],
+            Evaluation {
+                responded: a,
+                resolved: b,
+                satisfied: c,
+            },
+        )),
         Action::Advance { minutes } => {
             clock.advance(SignedDuration::from_mins(i64::from(minutes)));
             Outcome::Advanced
@@ -517,6 +531,9 @@ impl Model {
     fn claim(&mut self, agency: &str, worker: &str) -> Outcome {
         let now = self.now;
         self.expire_leases(now);
+        if agency == UNKNOWN_AGENCY {
+            return Outcome::Claimed(Err(OpError::UnknownAgency(agency.into())));
+        }
         let best = self
             .tickets
             .iter()
@@ -524,7 +541,7 @@ impl Model {
             .max_by_key(|(_, t)| (t.priority, Reverse(t.received_at), Reverse(t.queued)))
             .map(|(id, _)| id.clone());
         let Some(id) = best else {
-            return Outcome::Claimed(None);
+            return Outcome::Claimed(Ok(None));
         };
         let claimed = self.next();
         let lease_until = now.checked_add(self.config.lease).unwrap();
@@ -533,7 +550,7 @@ impl Model {
         t.worker = Some(worker.to_string());
         t.lease_until = Some(lease_until);
         t.claimed = claimed;
-        Outcome::Claimed(Some((id, t.priority, t.deadline, lease_until)))
+        Outcome::Claimed(Ok(Some((id, t.priority, t.deadline, lease_until))))
     }
 
     /// The holder check shared by respond, resolve and return.
@@ -762,7 +779,11 @@ impl Model {
 fn check(case: &Case) -> Result<(), TestCaseError> {
     let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
     let log = Arc::new(Log::default());
-    let d = Dispatcher::with_observer(router(), case.config, clock.clone(), log.clone());
+    let d = Dispatcher::builder(router())
+        .config(case.config)
+        .clock(clock.clone())
+        .sink(log.clone())
+        .build();
     let mut model = Model::new(case.config);
     for (i, action) in case.actions.iter().enumerate() {
         let real = run(&d, &clock, action);
@@ -883,9 +904,12 @@ fn check_restore(
         prop_assert_eq!(restored.open_at(agency), d.open_at(agency), "{}", agency);
     }
     prop_assert_eq!(restored.overdue(now), d.overdue(now));
-    for agency in AGENCIES {
+    for agency in AGENCIES.into_iter().filter(|a| *a != UNKNOWN_AGENCY) {
         loop {
-            let (a, b) = (d.claim(agency, "w0"), restored.claim(agency, "w0"));
+            let (a, b) = (
+                d.claim(agency, "w0").unwrap(),
+                restored.claim(agency, "w0").unwrap(),
+            );
             let (a, b) = (a.map(|c| c.id), b.map(|c| c.id));
             prop_assert_eq!(&a, &b, "claims from {} after restore", agency);
             if a.is_none() {
@@ -1006,10 +1030,10 @@ fn regression_return_never_goes_back_to_an_agency_that_returned_it() {
     // A visa ticket has one candidate (the exit-entry bureau) and no
     // district, so its first return already falls back to triage.
     d.submit(Kind::Visa.ticket("T3", clock.now())).unwrap();
-    d.claim("city:exit_entry", "w1").unwrap();
+    d.claim("city:exit_entry", "w1").unwrap().unwrap();
     let first = d.return_ticket("T3", "w1", "not ours").unwrap();
     assert_eq!(first.agency, TRIAGE);
-    d.claim(TRIAGE, "w0").unwrap();
+    d.claim(TRIAGE, "w0").unwrap().unwrap();
     let second = d.return_ticket("T3", "w0", "not ours");
     let record = d.record("T3").unwrap();
     assert!(
@@ -1059,7 +1083,7 @@ fn regression_resolved_at_the_deadline_is_on_time() {
     let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
     let d = Dispatcher::new(router(), DispatchConfig::default(), clock.clone());
     d.submit(Kind::Gas.ticket("T0", clock.now())).unwrap();
-    d.claim("city:gas", "w0").unwrap();
+    d.claim("city:gas", "w0").unwrap().unwrap();
     clock.advance(SignedDuration::from_mins(60));
     d.resolve("T0", "w0", "done").unwrap();
     let rates = d.rates(GroupBy::Agency, Timestamp::MIN, Timestamp::MAX);

@@ -87,7 +87,7 @@ impl Clock for ManualClock {
     }
 }
 
-fn to_nanos(t: Timestamp) -> i64 {
+pub(crate) fn to_nanos(t: Timestamp) -> i64 {
     i64::try_from(t.as_nanosecond()).unwrap_or(if t.as_nanosecond() < 0 {
         i64::MIN
     } else {

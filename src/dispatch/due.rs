@@ -37,9 +37,16 @@ impl DueIndex {
             .insert((due, seq), ticket);
     }
 
+    /// Removes one entry (a ticket that closed), if still there.
+    pub(crate) fn remove(&self, due: Timestamp, seq: u64) {
+        self.shards[seq as usize % SHARDS]
+            .lock()
+            .remove(&(due, seq));
+    }
+
     /// Removes and returns every entry due by `now`, earliest first. Each
     /// entry is returned to exactly one caller.
-    pub(crate) fn take_due(&self, now: Timestamp) -> Vec<(Timestamp, Arc<str>)> {
+    pub(crate) fn take_due(&self, now: Timestamp) -> Vec<(Timestamp, u64, Arc<str>)> {
         let mut due = Vec::new();
         for shard in self.shards.iter() {
             let mut shard = shard.lock();
@@ -47,11 +54,11 @@ impl DueIndex {
                 if entry.key().0 > now {
                     break;
                 }
-                let ((at, _), ticket) = entry.remove_entry();
-                due.push((at, ticket));
+                let ((at, seq), ticket) = entry.remove_entry();
+                due.push((at, seq, ticket));
             }
         }
-        due.sort_by_key(|(at, _)| *at);
+        due.sort_by_key(|(at, seq, _)| (*at, *seq));
         due
     }
 }
@@ -70,7 +77,7 @@ mod tests {
         let due: Vec<String> = index
             .take_due(t(20))
             .into_iter()
-            .map(|(_, k)| k.to_string())
+            .map(|(_, _, k)| k.to_string())
             .collect();
         assert_eq!(due.len(), 3);
         assert!(
@@ -79,6 +86,8 @@ mod tests {
                 && due.contains(&"T2".to_string())
         );
         assert!(index.take_due(t(20)).is_empty());
-        assert_eq!(index.take_due(t(100)).len(), 2);
+        index.remove(t(40), 3);
+        index.remove(t(40), 99); // not there: nothing happens
+        assert_eq!(index.take_due(t(100)).len(), 1, "T3 was removed");
     }
 }

@@ -293,6 +293,11 @@ pub struct TicketRecord {
     evaluation: Option<Evaluation>,
     /// Bumped at every dispatch, so stale work-list entries can be told apart.
     version: u32,
+    /// Returns plus reassignments so far.
+    moves: u32,
+    /// The runtime's number for its latest place on a work list: the
+    /// tie-break between equal times, kept across snapshots. Not an event.
+    pub(crate) queued: u64,
     history: Vec<(Timestamp, EventKind)>,
 }
 
@@ -324,6 +329,8 @@ impl TicketRecord {
             resolved_at: None,
             evaluation: None,
             version: 0,
+            moves: 0,
+            queued: 0,
             history: vec![(event.at, event.kind.clone())],
         })
     }
@@ -369,6 +376,8 @@ impl TicketRecord {
             resolved_at: None,
             evaluation: None,
             version: 0,
+            moves: 0,
+            queued: 0,
             // Received and Dispatched at submit; most tickets wait on a list
             // a while, so grow only when they move (memory per queued ticket
             // is what bounds a replay of a peak day).
@@ -378,6 +387,68 @@ impl TicketRecord {
             .history
             .push((at, EventKind::Received { ticket, routing }));
         record
+    }
+
+    /// Rebuilds a record from a history (as [`history`](Self::history)
+    /// returns it), checking every step.
+    ///
+    /// # Errors
+    ///
+    /// An empty history, a first event that is not `Received`, a ticket id
+    /// other than `id`, or an illegal transition.
+    pub fn from_history(
+        id: &str,
+        history: impl IntoIterator<Item = (Timestamp, EventKind)>,
+    ) -> Result<TicketRecord, TransitionError> {
+        let mut history = history.into_iter();
+        let refuse = |event: &'static str| TransitionError {
+            ticket: id.to_string(),
+            state: State::Received,
+            event,
+        };
+        let (at, first) = history.next().ok_or(refuse("an empty history"))?;
+        let EventKind::Received { ticket, routing } = first else {
+            return Err(refuse(first.name()));
+        };
+        if ticket.id != id {
+            return Err(refuse("a Received event of another ticket"));
+        }
+        let mut record = TicketRecord::start(at, ticket, routing);
+        for (at, kind) in history {
+            record.apply_owned(at, kind)?;
+        }
+        Ok(record)
+    }
+
+    /// Whether the events of one operation are legal in order: the first
+    /// against the current state, each `Dispatched` after it completing a
+    /// submit, return or reassignment.
+    pub(crate) fn check_all(&self, kinds: &[EventKind]) -> Result<(), TransitionError> {
+        let Some((first, rest)) = kinds.split_first() else {
+            return Ok(());
+        };
+        self.check(first)?;
+        let completes = matches!(
+            first,
+            EventKind::Returned { .. } | EventKind::Reassigned { .. }
+        ) || self.state == State::Received;
+        match rest {
+            [] => Ok(()),
+            [EventKind::Dispatched { .. }] if completes => Ok(()),
+            [other, ..] => Err(TransitionError {
+                ticket: self.ticket().id.clone(),
+                state: self.state,
+                event: other.name(),
+            }),
+        }
+    }
+
+    /// The submitted ticket back, out of a record that was never stored.
+    pub(crate) fn into_ticket(mut self) -> Ticket {
+        match self.history.swap_remove(0).1 {
+            EventKind::Received { ticket, .. } => Arc::unwrap_or_clone(ticket),
+            _ => unreachable!("a record's first event is Received"),
+        }
     }
 
     /// Whether `kind` is legal now.
@@ -460,8 +531,12 @@ impl TicketRecord {
             E::Returned { .. } => {
                 self.returned_from.push(self.agency.clone());
                 self.lease_until = None;
+                self.moves += 1;
             }
-            E::Reassigned { .. } => self.lease_until = None,
+            E::Reassigned { .. } => {
+                self.lease_until = None;
+                self.moves += 1;
+            }
             E::Escalated => self.escalated = true,
             E::Evaluated {
                 responded,
@@ -556,6 +631,10 @@ impl TicketRecord {
     /// Every event so far, time-stamped, in order.
     pub fn history(&self) -> &[(Timestamp, EventKind)] {
         &self.history
+    }
+    /// How many times it was returned or reassigned.
+    pub fn moves(&self) -> u32 {
+        self.moves
     }
     pub(crate) fn version(&self) -> u32 {
         self.version

@@ -27,14 +27,18 @@
 //! threads work, so under load they are a consistent view of each ticket,
 //! not a snapshot of all tickets at one instant.
 
+mod builder;
 mod clock;
 mod due;
+mod durable;
 pub mod lifecycle;
 mod restore;
+mod sink;
 mod types;
 mod worklist;
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -42,12 +46,19 @@ use crossbeam_skiplist::SkipMap;
 use dashmap::mapref::entry::Entry as MapEntry;
 use dashmap::DashMap;
 use jiff::Timestamp;
+use parking_lot::{Mutex, RwLock};
+use smallvec::{smallvec, SmallVec};
 
+pub use builder::DispatcherBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use durable::OpenError;
 pub use lifecycle::{Evaluation, Event, EventKind, Routing, State, TicketRecord, TransitionError};
-pub use types::{Claim, Counts, DispatchConfig, Observer, OpError, Overdue, Receipt, SubmitError};
+pub use restore::RestoreError;
+pub use sink::{Change, Sink, SinkError};
+pub use types::{Claim, Counts, DispatchConfig, OpError, Overdue, Receipt, SubmitError};
 
 use crate::evaluate::{month_window, rank, GroupBy, MonthError, Ranking, RateTable, Rates};
+use crate::journal::Journal;
 use crate::router::Router;
 use crate::ticket::Ticket;
 use due::DueIndex;
@@ -59,24 +70,31 @@ use worklist::{Entry, WorkList};
 ///
 /// Cheap: everything is behind one `Arc`; clones share the same state.
 ///
+/// # Durability
+///
+/// In memory by default. Give it a [`Sink`] — the crate's journal with
+/// [`DispatcherBuilder::open_journal`] — and every operation is acknowledged
+/// (its `Ok` returned) only after the sink accepted its events; a refused
+/// operation changes nothing.
+///
 /// # Examples
 ///
 /// ```
 /// use std::sync::Arc;
-/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, ManualClock, State};
+/// use hotline_router::dispatch::{Clock, Dispatcher, Evaluation, ManualClock, State};
 /// use hotline_router::{Router, Ticket};
 ///
 /// let clock = Arc::new(ManualClock::new("2024-11-20T08:00:00+08:00".parse().unwrap()));
-/// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), clock.clone());
-/// let receipt = d.submit(Ticket::new("T1", "楼道里燃气泄漏").with_received_at(clock.now())).unwrap();
+/// let d = Dispatcher::builder(Router::beijing()).clock(clock.clone()).build();
+/// let receipt = d.submit(Ticket::new("T1", "楼道里燃气泄漏")).unwrap();
 /// assert_eq!(receipt.agency, "city:gas");
 ///
-/// let claim = d.claim("city:gas", "w1").unwrap();
+/// let claim = d.claim("city:gas", "w1").unwrap().expect("the gas desk has a ticket");
 /// d.respond(&claim.id, "w1").unwrap();
 /// d.resolve(&claim.id, "w1", "valve closed, pipe repaired").unwrap();
-/// d.evaluate(&claim.id, true, true, true).unwrap();
+/// d.evaluate(&claim.id, Evaluation { responded: true, resolved: true, satisfied: true }).unwrap();
 /// assert_eq!(d.record("T1").unwrap().state(), State::Evaluated);
-/// # use hotline_router::dispatch::Clock;
+/// assert_eq!(d.record("T1").unwrap().received_at(), clock.now());
 /// ```
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -86,27 +104,56 @@ pub struct Dispatcher {
 struct Shared {
     router: ArcSwap<Router>,
     clock: Arc<dyn Clock>,
+    /// The latest time handed out, in nanoseconds: the runtime's time never
+    /// goes backwards, whatever its clock does.
+    latest: AtomicI64,
     config: DispatchConfig,
-    observer: Option<Arc<dyn Observer>>,
-    /// Boxed: the map then moves 8 bytes per ticket when it grows, not a
-    /// whole record.
-    records: DashMap<Arc<str>, Box<TicketRecord>, Hasher>,
+    sink: Option<Arc<dyn Sink>>,
+    /// The journal behind `sink`, when it is the crate's: for snapshots.
+    journal: Option<Journal>,
+    /// Journal bytes after which a snapshot is taken in the background.
+    snapshot_every: u64,
+    snapshotting: AtomicBool,
+    ops: AtomicU64,
+    /// Every ticket's slot. A slot is locked for the whole of an operation on
+    /// its ticket, persisting included; the map's own shard locks are never
+    /// held while a slot lock is awaited (clone the slot out first), so the
+    /// two cannot deadlock.
+    records: DashMap<Arc<str>, Arc<Slot>, Hasher>,
     agencies: DashMap<Arc<str>, Arc<AgencyQueue>, Hasher>,
     total: AtomicUsize,
     seq: AtomicU64,
-    /// Open tickets not yet escalated, by deadline; entries of tickets that
-    /// closed meanwhile are dropped when they come due.
+    /// Open tickets not yet escalated, by deadline.
     deadlines: DueIndex,
     /// Claims by lease end; stale entries (claim acted on) are dropped when due.
     leases: SkipMap<(Timestamp, u64), (Arc<str>, u32)>,
-    /// Open escalated tickets; closed ones are dropped lazily by `overdue`.
+    /// Open escalated tickets; closed ones leave when they close.
     escalated: DashMap<Arc<str>, (), Hasher>,
+    /// Fingerprints of purged ids, which can never be submitted again.
+    purged: RwLock<HashSet<u64, Hasher>>,
+    /// Serialises purges and snapshots, so a snapshot never sees half a purge.
+    maintenance: Mutex<()>,
+}
+
+/// One ticket's place in the registry.
+type Slot = Mutex<Held>;
+
+#[derive(Default)]
+struct Held {
+    /// `None` while its submit is being persisted, and for good if that fails.
+    record: Option<TicketRecord>,
+    /// Its entry in the deadline index, removed when it closes.
+    due: Option<(Timestamp, u64)>,
 }
 
 /// foldhash, seeded per process: SipHash (the std default) was the largest
 /// single cost of a submit after routing, and ticket ids come from outside,
 /// so the hasher stays randomly seeded.
 type Hasher = foldhash::fast::RandomState;
+
+/// Purge markers are persisted in chunks, so that one purge of a year's
+/// tickets does not make one giant journal record.
+const PURGE_CHUNK: usize = 10_000;
 
 #[derive(Debug, Default)]
 struct AgencyQueue {
@@ -115,53 +162,40 @@ struct AgencyQueue {
     open: AtomicUsize,
 }
 
+/// A submit between its checks and its acknowledgement: the slot is in the
+/// registry (so the id is taken) and locked; the record is not in it yet.
+struct Pending {
+    key: Arc<str>,
+    guard: parking_lot::ArcMutexGuard<parking_lot::RawMutex, Held>,
+    record: TicketRecord,
+    queue: Arc<AgencyQueue>,
+    receipt: Receipt,
+}
+
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dispatcher")
             .field("tickets", &self.shared.records.len())
             .field("agencies", &self.shared.agencies.len())
             .field("config", &self.shared.config)
+            .field("journal", &self.shared.journal.as_ref().map(Journal::dir))
             .finish_non_exhaustive()
     }
 }
 
 impl Dispatcher {
-    /// A runtime routing with `router`, reading time from `clock`.
+    /// An in-memory runtime routing with `router`, reading time from `clock`.
+    /// For a sink or a journal, use [`Dispatcher::builder`].
     pub fn new(router: Router, config: DispatchConfig, clock: impl Clock + 'static) -> Dispatcher {
-        Dispatcher::with_parts(router, config, Arc::new(clock), None)
+        Dispatcher::builder(router)
+            .config(config)
+            .clock(clock)
+            .build()
     }
 
-    /// Like [`Dispatcher::new`], with an observer that receives every event.
-    pub fn with_observer(
-        router: Router,
-        config: DispatchConfig,
-        clock: impl Clock + 'static,
-        observer: Arc<dyn Observer>,
-    ) -> Dispatcher {
-        Dispatcher::with_parts(router, config, Arc::new(clock), Some(observer))
-    }
-
-    fn with_parts(
-        router: Router,
-        config: DispatchConfig,
-        clock: Arc<dyn Clock>,
-        observer: Option<Arc<dyn Observer>>,
-    ) -> Dispatcher {
-        Dispatcher {
-            shared: Arc::new(Shared {
-                router: ArcSwap::from_pointee(router),
-                clock,
-                config,
-                observer,
-                records: DashMap::with_hasher(Hasher::default()),
-                agencies: DashMap::with_hasher(Hasher::default()),
-                total: AtomicUsize::new(0),
-                seq: AtomicU64::new(0),
-                deadlines: DueIndex::default(),
-                leases: SkipMap::new(),
-                escalated: DashMap::with_hasher(Hasher::default()),
-            }),
-        }
+    /// A builder: configuration, clock, sink, journal.
+    pub fn builder(router: Router) -> DispatcherBuilder {
+        DispatcherBuilder::new(router)
     }
 
     /// Swaps in a rebuilt router. Submits already routing finish with the
@@ -175,120 +209,102 @@ impl Dispatcher {
         self.shared.router.load_full()
     }
 
-    /// The current time on the runtime's clock.
+    /// The current time: the clock's, but never earlier than a time already
+    /// handed out (a clock set back cannot make a late ticket on time).
     pub fn now(&self) -> Timestamp {
-        self.shared.clock.now()
+        let t = clock::to_nanos(self.shared.clock.now());
+        let latest = self.shared.latest.fetch_max(t, Ordering::AcqRel).max(t);
+        Timestamp::from_nanosecond(i128::from(latest)).unwrap_or(Timestamp::MAX)
     }
 
     /// Routes a ticket and puts it on its agency's work list (接、派).
     ///
+    /// A ticket without `received_at` is stamped with the runtime's clock; a
+    /// caller's time must lie within [`DispatchConfig::max_backdate`] before
+    /// and [`DispatchConfig::max_ahead`] after it.
+    ///
     /// # Errors
     ///
     /// [`SubmitError`], with the ticket handed back: it cannot be routed, its
-    /// id was already submitted, or a capacity limit is reached.
+    /// id was already submitted (or purged), its time is out of range, a
+    /// capacity limit is reached, or the sink refused it.
     pub fn submit(&self, ticket: Ticket) -> Result<Receipt, SubmitError> {
-        let s = &*self.shared;
-        let now = s.clock.now();
-        let mut ticket = ticket;
-        if ticket.received_at.is_none() {
-            ticket.received_at = Some(now);
-        }
-        let router = s.router.load();
-        let (agency, priority, deadline, routing) = match router.route(&ticket) {
-            Ok(d) => (
-                d.agency_code().to_string(),
-                d.priority(),
-                d.deadline(),
-                Routing {
-                    category: d.category().code().to_string(),
-                    district: d.district_code().map(str::to_string),
-                    street: d.street_code().map(str::to_string),
-                },
-            ),
-            Err(error) => {
-                return Err(SubmitError::Invalid {
-                    error,
-                    ticket: Box::new(ticket),
-                })
+        let pending = self.prepare(ticket, self.now())?;
+        if let Some(sink) = &self.shared.sink {
+            let events = events_of(&pending.record, 0);
+            if let Err(error) = sink::persist(&**sink, &[Change::Events(&events)]) {
+                drop(events);
+                return Err(self.abort(pending, error));
             }
-        };
-        drop(router);
+        }
+        let receipt = self.finish(pending);
+        self.after_op();
+        Ok(receipt)
+    }
 
-        if s.total.fetch_add(1, Ordering::AcqRel) >= s.config.capacity_total {
-            s.total.fetch_sub(1, Ordering::AcqRel);
-            return Err(SubmitError::Full {
-                scope: "the registry".into(),
-                limit: s.config.capacity_total,
-                ticket: Box::new(ticket),
-            });
-        }
-        let queue = self.queue(&agency);
-        if queue.open.fetch_add(1, Ordering::AcqRel) >= s.config.capacity_per_agency {
-            queue.open.fetch_sub(1, Ordering::AcqRel);
-            s.total.fetch_sub(1, Ordering::AcqRel);
-            return Err(SubmitError::Full {
-                scope: agency,
-                limit: s.config.capacity_per_agency,
-                ticket: Box::new(ticket),
-            });
-        }
-        let key: Arc<str> = Arc::from(ticket.id.as_str());
-        let received_at = ticket.received_at_or(now);
-        let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-        let version = match s.records.entry(key.clone()) {
-            MapEntry::Occupied(_) => {
-                queue.open.fetch_sub(1, Ordering::AcqRel);
-                s.total.fetch_sub(1, Ordering::AcqRel);
-                return Err(SubmitError::Duplicate(Box::new(ticket)));
-            }
-            MapEntry::Vacant(slot) => {
-                let mut record = Box::new(TicketRecord::start(now, Arc::new(ticket), routing));
-                if let Some(o) = &s.observer {
-                    o.on_event(&Event {
-                        ticket: record.ticket().id.clone(),
-                        seq: 0,
-                        at: now,
-                        kind: record.history()[0].1.clone(),
-                    });
+    /// Submits many tickets at once: with a journal they are made durable
+    /// by one write and one sync, so a batch costs little more than one
+    /// ticket (this is how an intake or a replay keeps up). Results come
+    /// in input order.
+    pub fn submit_many(
+        &self,
+        tickets: impl IntoIterator<Item = Ticket>,
+    ) -> Vec<Result<Receipt, SubmitError>> {
+        let now = self.now();
+        let mut results: Vec<Option<Result<Receipt, SubmitError>>> = Vec::new();
+        let mut pending: Vec<(usize, Pending)> = Vec::new();
+        for (i, ticket) in tickets.into_iter().enumerate() {
+            match self.prepare(ticket, now) {
+                Ok(p) => {
+                    results.push(None);
+                    pending.push((i, p));
                 }
-                let dispatched = EventKind::Dispatched {
-                    agency: agency.clone(),
-                    priority,
-                    deadline,
-                };
-                // A fresh record accepts Dispatched: cannot fail.
-                self.apply_and_emit(&mut record, now, dispatched)
-                    .expect("Dispatched follows Received");
-                let version = record.version();
-                slot.insert(record);
-                version
+                Err(e) => results.push(Some(Err(e))),
             }
-        };
-        queue.list.push(Entry {
-            priority,
-            received_at,
-            seq,
-            ticket: key.clone(),
-            version,
-        });
-        s.deadlines.insert(deadline, seq, key.clone());
-        Ok(Receipt {
-            id: key.to_string(),
-            agency,
-            priority,
-            deadline,
-        })
+        }
+        let mut refused = None;
+        if let (Some(sink), false) = (&self.shared.sink, pending.is_empty()) {
+            let events: Vec<Vec<Event>> = pending
+                .iter()
+                .map(|(_, p)| events_of(&p.record, 0))
+                .collect();
+            let changes: Vec<Change<'_>> = events.iter().map(|e| Change::Events(e)).collect();
+            refused = sink::persist(&**sink, &changes).err();
+        }
+        for (i, p) in pending {
+            results[i] = Some(match &refused {
+                Some(error) => Err(self.abort(p, error.clone())),
+                None => Ok(self.finish(p)),
+            });
+        }
+        self.after_op();
+        results.into_iter().flatten().collect()
     }
 
     /// Claims the next ticket of `agency` for `worker`: urgent first, oldest
-    /// first within a priority. Expired leases are put back first.
-    pub fn claim(&self, agency: &str, worker: &str) -> Option<Claim> {
+    /// first within a priority. Expired leases are put back first. `Ok(None)`
+    /// when the list is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`OpError::UnknownAgency`] for an agency the router does not know (a
+    /// typo would otherwise look like an empty list); [`OpError::Sink`].
+    pub fn claim(&self, agency: &str, worker: &str) -> Result<Option<Claim>, OpError> {
         let s = &*self.shared;
-        let now = s.clock.now();
+        let now = self.now();
         self.expire_leases(now);
-        let queue = s.agencies.get(agency)?.clone();
+        let Some(queue) = s.agencies.get(agency).map(|q| q.clone()) else {
+            return match self.router().rules().agency_id(agency) {
+                Some(_) => Ok(None),
+                None => Err(OpError::UnknownAgency(agency.to_string())),
+            };
+        };
         while let Some(entry) = queue.list.pop() {
-            let Some(mut record) = s.records.get_mut(&entry.ticket) else {
+            let Some(slot) = self.slot(&entry.ticket) else {
+                continue;
+            };
+            let mut held = slot.lock();
+            let Some(record) = held.record.as_mut() else {
                 continue;
             };
             if record.state() != State::Dispatched
@@ -302,25 +318,34 @@ impl Dispatcher {
                 worker: worker.to_string(),
                 lease_until,
             };
-            if self.apply_and_emit(&mut record, now, claimed).is_err() {
-                continue;
+            match self.commit(record, now, smallvec![claimed]) {
+                Ok(()) => {}
+                Err(e @ OpError::Sink(_)) => {
+                    queue.list.push(entry); // refused: still waiting
+                    return Err(e);
+                }
+                Err(_) => continue,
             }
             let seq = s.seq.fetch_add(1, Ordering::Relaxed);
             s.leases
                 .insert((lease_until, seq), (entry.ticket.clone(), record.version()));
-            return Some(Claim {
+            let claim = Claim {
                 id: entry.ticket.to_string(),
                 ticket: record.ticket_arc().clone(),
                 priority: record.priority(),
                 deadline: record.deadline(),
                 lease_until,
-            });
+            };
+            drop(held);
+            self.after_op();
+            return Ok(Some(claim));
         }
-        None
+        Ok(None)
     }
 
     /// Puts back every claim whose lease ended by `now` and was not acted
-    /// on; returns how many. Costs time proportional to the leases due.
+    /// on; returns how many. Costs time proportional to the leases due. A
+    /// lease the sink refuses to expire stays due, for the next call.
     pub fn expire_leases(&self, now: Timestamp) -> usize {
         let s = &*self.shared;
         let mut expired = 0;
@@ -334,18 +359,26 @@ impl Dispatcher {
                 continue;
             }
             let (key, version) = due.value().clone();
-            let Some(mut record) = s.records.get_mut(&key) else {
+            let Some(slot) = self.slot(&key) else {
+                continue;
+            };
+            let mut held = slot.lock();
+            let Some(record) = held.record.as_mut() else {
                 continue;
             };
             if record.state() != State::Claimed || record.version() != version {
                 continue; // acted on, or claimed again since
             }
-            if self
-                .apply_and_emit(&mut record, now, EventKind::LeaseExpired)
-                .is_ok()
-            {
-                expired += 1;
-                self.requeue(&key, &record);
+            match self.commit(record, now, smallvec![EventKind::LeaseExpired]) {
+                Ok(()) => {
+                    expired += 1;
+                    self.requeue(&key, record);
+                }
+                Err(OpError::Sink(_)) => {
+                    s.leases.insert(*due.key(), (key, version));
+                    break;
+                }
+                Err(_) => {}
             }
         }
         expired
@@ -355,17 +388,13 @@ impl Dispatcher {
     ///
     /// # Errors
     ///
-    /// Unknown ticket, not claimed, or claimed by another worker.
+    /// Unknown ticket, not claimed, or claimed by another worker; the sink.
     pub fn respond(&self, id: &str, worker: &str) -> Result<(), OpError> {
-        self.by_holder(id, worker, |d, record, now| {
-            d.apply_and_emit(
-                record,
-                now,
-                EventKind::Responded {
-                    worker: worker.to_string(),
-                },
-            )?;
-            Ok(())
+        self.by_holder(id, worker, |d, record, _, now| {
+            let responded = EventKind::Responded {
+                worker: worker.to_string(),
+            };
+            d.commit(record, now, smallvec![responded])
         })
     }
 
@@ -373,18 +402,20 @@ impl Dispatcher {
     ///
     /// # Errors
     ///
-    /// Unknown ticket, not claimed, or claimed by another worker.
+    /// Unknown ticket, not claimed, or claimed by another worker; the sink.
     pub fn resolve(&self, id: &str, worker: &str, outcome: &str) -> Result<(), OpError> {
-        self.by_holder(id, worker, |d, record, now| {
-            d.apply_and_emit(
-                record,
-                now,
-                EventKind::Resolved {
-                    worker: worker.to_string(),
-                    outcome: outcome.to_string(),
-                },
-            )?;
+        self.by_holder(id, worker, |d, record, due, now| {
+            let resolved = EventKind::Resolved {
+                worker: worker.to_string(),
+                outcome: outcome.to_string(),
+            };
+            d.commit(record, now, smallvec![resolved])?;
             d.queue(record.agency()).open.fetch_sub(1, Ordering::AcqRel);
+            // Closed: it can no longer be overdue.
+            if let Some((at, seq)) = due.take() {
+                d.shared.deadlines.remove(at, seq);
+            }
+            d.shared.escalated.remove(id);
             Ok(())
         })
     }
@@ -396,23 +427,23 @@ impl Dispatcher {
     ///
     /// # Errors
     ///
-    /// Unknown ticket, not claimed, or claimed by another worker; or
+    /// Unknown ticket, not claimed, or claimed by another worker;
     /// [`OpError::NoAgencyLeft`] when every candidate, triage included, has
-    /// returned it (the holder keeps it).
+    /// returned it (the holder keeps it); [`OpError::TooManyMoves`]; the sink.
     pub fn return_ticket(&self, id: &str, worker: &str, reason: &str) -> Result<Receipt, OpError> {
-        self.by_holder(id, worker, |d, record, now| {
+        self.by_holder(id, worker, |d, record, _, now| {
             let returned = EventKind::Returned {
                 worker: worker.to_string(),
                 reason: reason.to_string(),
             };
             record.check(&returned)?;
+            d.check_moves(record)?;
             // Decided before anything changes, so a refused return leaves the
             // ticket with its holder.
             let next = d
                 .next_agency(record, Some(record.agency()))
                 .ok_or_else(|| OpError::NoAgencyLeft(id.to_string()))?;
-            d.apply_and_emit(record, now, returned)?;
-            d.redispatch(id, record, now, next)
+            d.move_to(id, record, now, returned, next)
         })
     }
 
@@ -420,7 +451,8 @@ impl Dispatcher {
     ///
     /// # Errors
     ///
-    /// Unknown ticket or agency, or the ticket is closed.
+    /// Unknown ticket or agency, the ticket is closed, it moved too often
+    /// ([`OpError::TooManyMoves`]); the sink.
     pub fn reassign(
         &self,
         id: &str,
@@ -432,83 +464,102 @@ impl Dispatcher {
             return Err(OpError::UnknownAgency(agency.to_string()));
         }
         let now = self.now();
-        let mut record = self.record_mut(id)?;
-        self.apply_and_emit(
-            &mut record,
-            now,
-            EventKind::Reassigned {
-                by: by.to_string(),
-                reason: reason.to_string(),
-            },
-        )?;
-        self.redispatch(id, &mut record, now, agency.to_string())
+        let slot = self.slot_or_err(id)?;
+        let mut held = slot.lock();
+        let record = held
+            .record
+            .as_mut()
+            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        let reassigned = EventKind::Reassigned {
+            by: by.to_string(),
+            reason: reason.to_string(),
+        };
+        record.check(&reassigned)?;
+        self.check_moves(record)?;
+        let receipt = self.move_to(id, record, now, reassigned, agency.to_string())?;
+        drop(held);
+        self.after_op();
+        Ok(receipt)
     }
 
     /// Records the call-back's answers (评).
     ///
     /// # Errors
     ///
-    /// Unknown ticket, or not resolved yet (or already evaluated).
-    pub fn evaluate(
-        &self,
-        id: &str,
-        responded: bool,
-        resolved: bool,
-        satisfied: bool,
-    ) -> Result<(), OpError> {
+    /// Unknown ticket, or not resolved yet (or already evaluated); the sink.
+    pub fn evaluate(&self, id: &str, evaluation: Evaluation) -> Result<(), OpError> {
         let now = self.now();
-        let mut record = self.record_mut(id)?;
-        self.apply_and_emit(
-            &mut record,
-            now,
-            EventKind::Evaluated {
-                responded,
-                resolved,
-                satisfied,
-            },
-        )?;
+        let slot = self.slot_or_err(id)?;
+        let mut held = slot.lock();
+        let record = held
+            .record
+            .as_mut()
+            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        let evaluated = EventKind::Evaluated {
+            responded: evaluation.responded,
+            resolved: evaluation.resolved,
+            satisfied: evaluation.satisfied,
+        };
+        self.commit(record, now, smallvec![evaluated])?;
+        drop(held);
+        self.after_op();
         Ok(())
     }
 
     /// Escalates every open ticket whose deadline passed by `now` (an
     /// [`EventKind::Escalated`] event and a flag; the ticket stays on its
     /// list) and returns all open escalated tickets. Costs time proportional
-    /// to the overdue tickets, not to all.
+    /// to the overdue tickets, not to all. An escalation the sink refuses
+    /// stays due, for the next call.
     pub fn overdue(&self, now: Timestamp) -> Vec<Overdue> {
         let s = &*self.shared;
-        for (_, key) in s.deadlines.take_due(now) {
-            let escalated = match s.records.get_mut(&key) {
-                Some(mut record) => {
-                    record.state().is_open()
-                        && !record.is_escalated()
-                        && self
-                            .apply_and_emit(&mut record, now, EventKind::Escalated)
-                            .is_ok()
-                }
-                None => false,
+        for (at, seq, key) in s.deadlines.take_due(now) {
+            let Some(slot) = self.slot(&key) else {
+                continue;
             };
-            // Inserted after the record's lock is released: `retain` below
-            // takes the two maps' locks in the other order.
-            if escalated {
-                s.escalated.insert(key, ());
+            let mut held = slot.lock();
+            let Held {
+                record: Some(record),
+                due,
+            } = &mut *held
+            else {
+                continue;
+            };
+            *due = None;
+            if !record.state().is_open() || record.is_escalated() {
+                continue;
+            }
+            match self.commit(record, now, smallvec![EventKind::Escalated]) {
+                Ok(()) => {
+                    s.escalated.insert(key, ());
+                }
+                Err(OpError::Sink(_)) => {
+                    s.deadlines.insert(at, seq, key);
+                    *due = Some((at, seq));
+                }
+                Err(_) => {}
             }
         }
+        let keys: Vec<Arc<str>> = s.escalated.iter().map(|e| e.key().clone()).collect();
         let mut out = Vec::new();
-        s.escalated.retain(|key, _| {
-            let Some(record) = s.records.get(key) else {
-                return false;
+        for key in keys {
+            let Some(slot) = self.slot(&key) else {
+                s.escalated.remove(&key);
+                continue;
             };
-            if !record.state().is_open() {
-                return false;
+            let held = slot.lock();
+            match &held.record {
+                Some(record) if record.state().is_open() => out.push(Overdue {
+                    id: key.to_string(),
+                    agency: record.agency().to_string(),
+                    deadline: record.deadline(),
+                    state: record.state(),
+                }),
+                _ => {
+                    s.escalated.remove(&key);
+                }
             }
-            out.push(Overdue {
-                id: key.to_string(),
-                agency: record.agency().to_string(),
-                deadline: record.deadline(),
-                state: record.state(),
-            });
-            true
-        });
+        }
         out.sort_by(|a, b| a.deadline.cmp(&b.deadline).then(a.id.cmp(&b.id)));
         out
     }
@@ -526,8 +577,7 @@ impl Dispatcher {
     ///
     /// # Errors
     ///
-    /// A [`MonthError`] if `month` is not 1 to 12 or the month is out of
-    /// range (see [`month_window`]).
+    /// A month outside 1–12 or a year out of range.
     pub fn monthly_ranking(
         &self,
         year: i16,
@@ -547,14 +597,23 @@ impl Dispatcher {
 
     /// A copy of a ticket's record: state, agency, history.
     pub fn record(&self, id: &str) -> Option<TicketRecord> {
-        self.shared.records.get(id).map(|r| (**r).clone())
+        let slot = self.slot(id)?;
+        let held = slot.lock();
+        held.record.clone()
     }
 
-    /// Calls `f` with every record (shard by shard; see the module docs on
-    /// consistency).
+    /// Calls `f` with every record, one ticket at a time (see the module
+    /// docs on consistency).
+    ///
+    /// `f` runs while the ticket it is given is locked: it may call the
+    /// dispatcher, but not about that ticket, and not `for_each_record`
+    /// again (either would wait for itself).
     pub fn for_each_record(&self, mut f: impl FnMut(&TicketRecord)) {
-        for r in self.shared.records.iter() {
-            f(r.value());
+        for (_, slot) in self.slots() {
+            let held = slot.lock();
+            if let Some(record) = &held.record {
+                f(record);
+            }
         }
     }
 
@@ -584,21 +643,253 @@ impl Dispatcher {
             .map_or(0, |q| q.open.load(Ordering::Acquire))
     }
 
-    /// Drops evaluated tickets received before `before` from memory (persist
-    /// the events first: they are the record); returns how many.
-    pub fn purge_closed(&self, before: Timestamp) -> usize {
+    /// Drops evaluated tickets received before `before` from memory, and
+    /// (at the next snapshot) from the journal; returns how many. Their ids
+    /// are remembered (8 bytes each) and refused if submitted again
+    /// ([`SubmitError::Purged`]).
+    ///
+    /// # Errors
+    ///
+    /// [`OpError::Sink`]: the sink refused a purge marker; tickets purged by
+    /// earlier markers of this call stay purged.
+    pub fn purge_closed(&self, before: Timestamp) -> Result<usize, OpError> {
         let s = &*self.shared;
+        let _maintenance = s.maintenance.lock();
+        let closed: Vec<(Arc<str>, Arc<Slot>)> = self
+            .slots()
+            .into_iter()
+            .filter(|(_, slot)| {
+                slot.lock()
+                    .record
+                    .as_ref()
+                    .is_some_and(|r| r.state() == State::Evaluated && r.received_at() < before)
+            })
+            .collect();
         let mut purged = 0;
-        s.records.retain(|_, r| {
-            let drop = r.state() == State::Evaluated && r.received_at() < before;
-            purged += usize::from(drop);
-            !drop
-        });
-        s.total.fetch_sub(purged, Ordering::AcqRel);
-        purged
+        for chunk in closed.chunks(PURGE_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|(k, _)| k.to_string()).collect();
+            if let Some(sink) = &s.sink {
+                sink::persist(&**sink, &[Change::Purged(&ids)]).map_err(OpError::Sink)?;
+            }
+            s.purged
+                .write()
+                .extend(ids.iter().map(|id| fingerprint(id)));
+            for (key, slot) in chunk {
+                s.records.remove_if(key, |_, v| Arc::ptr_eq(v, slot));
+            }
+            s.total.fetch_sub(chunk.len(), Ordering::AcqRel);
+            purged += chunk.len();
+        }
+        if purged > 0 {
+            s.records.shrink_to_fit();
+        }
+        Ok(purged)
     }
 
     // ---- internals -------------------------------------------------------
+
+    /// Checks and reserves everything a submit needs, and takes its id.
+    fn prepare(&self, mut ticket: Ticket, now: Timestamp) -> Result<Pending, SubmitError> {
+        let s = &*self.shared;
+        match ticket.received_at {
+            None => ticket.received_at = Some(now),
+            Some(at) => {
+                let earliest = now
+                    .checked_sub(s.config.max_backdate)
+                    .unwrap_or(Timestamp::MIN);
+                let latest = now
+                    .checked_add(s.config.max_ahead)
+                    .unwrap_or(Timestamp::MAX);
+                if at < earliest || at > latest {
+                    return Err(SubmitError::ReceivedAt {
+                        received_at: at,
+                        now,
+                        ticket: Box::new(ticket),
+                    });
+                }
+            }
+        }
+        let router = s.router.load();
+        let (agency, priority, deadline, routing) = match router.route(&ticket) {
+            Ok(d) => (
+                d.agency_code().to_string(),
+                d.priority(),
+                d.deadline(),
+                Routing {
+                    category: d.category().code().to_string(),
+                    district: d.district_code().map(str::to_string),
+                    street: d.street_code().map(str::to_string),
+                },
+            ),
+            Err(error) => {
+                return Err(SubmitError::Invalid {
+                    error,
+                    ticket: Box::new(ticket),
+                })
+            }
+        };
+        drop(router);
+        if s.purged.read().contains(&fingerprint(&ticket.id)) {
+            return Err(SubmitError::Purged(Box::new(ticket)));
+        }
+        if s.total.fetch_add(1, Ordering::AcqRel) >= s.config.capacity_total {
+            s.total.fetch_sub(1, Ordering::AcqRel);
+            return Err(SubmitError::Full {
+                scope: "the registry".into(),
+                limit: s.config.capacity_total,
+                ticket: Box::new(ticket),
+            });
+        }
+        let queue = self.queue(&agency);
+        if queue.open.fetch_add(1, Ordering::AcqRel) >= s.config.capacity_per_agency {
+            queue.open.fetch_sub(1, Ordering::AcqRel);
+            s.total.fetch_sub(1, Ordering::AcqRel);
+            return Err(SubmitError::Full {
+                scope: agency,
+                limit: s.config.capacity_per_agency,
+                ticket: Box::new(ticket),
+            });
+        }
+        let key: Arc<str> = Arc::from(ticket.id.as_str());
+        let slot = Arc::new(Mutex::new(Held::default()));
+        // Locked before it is visible: anyone who finds the id waits until
+        // the submit is acknowledged or refused.
+        let guard = slot.lock_arc();
+        match s.records.entry(key.clone()) {
+            MapEntry::Occupied(_) => {
+                queue.open.fetch_sub(1, Ordering::AcqRel);
+                s.total.fetch_sub(1, Ordering::AcqRel);
+                return Err(SubmitError::Duplicate(Box::new(ticket)));
+            }
+            MapEntry::Vacant(vacant) => {
+                vacant.insert(slot);
+            }
+        }
+        let mut record = TicketRecord::start(now, Arc::new(ticket), routing);
+        let dispatched = EventKind::Dispatched {
+            agency: agency.clone(),
+            priority,
+            deadline,
+        };
+        record
+            .apply_owned(now, dispatched)
+            .expect("a fresh record accepts Dispatched");
+        Ok(Pending {
+            receipt: Receipt {
+                id: key.to_string(),
+                agency,
+                priority,
+                deadline,
+            },
+            key,
+            guard,
+            record,
+            queue,
+        })
+    }
+
+    /// Makes an acknowledged submit visible: the record, its work-list and
+    /// deadline entries.
+    fn finish(&self, pending: Pending) -> Receipt {
+        let s = &*self.shared;
+        let Pending {
+            key,
+            mut guard,
+            record,
+            queue,
+            receipt,
+        } = pending;
+        let mut record = record;
+        let seq = s.seq.fetch_add(1, Ordering::Relaxed);
+        record.queued = seq;
+        queue.list.push(Entry {
+            priority: receipt.priority,
+            received_at: record.received_at(),
+            seq,
+            ticket: key.clone(),
+            version: record.version(),
+        });
+        s.deadlines.insert(receipt.deadline, seq, key);
+        guard.due = Some((receipt.deadline, seq));
+        guard.record = Some(record);
+        receipt
+    }
+
+    /// Undoes a refused submit: frees its id and capacity, hands the ticket
+    /// back.
+    fn abort(&self, pending: Pending, error: SinkError) -> SubmitError {
+        let s = &*self.shared;
+        let slot = parking_lot::ArcMutexGuard::mutex(&pending.guard).clone();
+        s.records
+            .remove_if(&pending.key, |_, v| Arc::ptr_eq(v, &slot));
+        pending.queue.open.fetch_sub(1, Ordering::AcqRel);
+        s.total.fetch_sub(1, Ordering::AcqRel);
+        drop(pending.guard);
+        SubmitError::Sink {
+            error,
+            ticket: Box::new(pending.record.into_ticket()),
+        }
+    }
+
+    /// Persists one operation's events, then applies them; refused as a
+    /// whole, and then nothing changed.
+    fn commit(
+        &self,
+        record: &mut TicketRecord,
+        now: Timestamp,
+        kinds: SmallVec<[EventKind; 2]>,
+    ) -> Result<(), OpError> {
+        record.check_all(&kinds)?;
+        let Some(sink) = &self.shared.sink else {
+            for kind in kinds {
+                record.apply_owned(now, kind)?;
+            }
+            return Ok(());
+        };
+        let first = record.next_seq();
+        let events: SmallVec<[Event; 2]> = kinds
+            .into_iter()
+            .zip(first..)
+            .map(|(kind, seq)| Event {
+                ticket: record.ticket().id.clone(),
+                seq,
+                at: now,
+                kind,
+            })
+            .collect();
+        sink::persist(&**sink, &[Change::Events(&events)]).map_err(OpError::Sink)?;
+        for event in events {
+            record.apply_owned(event.at, event.kind)?;
+        }
+        Ok(())
+    }
+
+    /// Starts a snapshot in the background when the journal has grown
+    /// enough since the last (checked every 1,024 operations: cheap).
+    fn after_op(&self) {
+        let s = &*self.shared;
+        let Some(journal) = &s.journal else {
+            return;
+        };
+        if !s.ops.fetch_add(1, Ordering::Relaxed).is_multiple_of(1024)
+            || journal.stats().bytes_since_snapshot < s.snapshot_every
+            || s.snapshotting.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        let d = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("hotline-snapshot".into())
+            .spawn(move || {
+                // A failed snapshot leaves the journal as it was (longer to
+                // restore, nothing lost); the next trigger tries again.
+                let _ = d.checkpoint();
+                d.shared.snapshotting.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            s.snapshotting.store(false, Ordering::Release);
+        }
+    }
 
     fn queue(&self, agency: &str) -> Arc<AgencyQueue> {
         if let Some(q) = self.shared.agencies.get(agency) {
@@ -611,25 +902,49 @@ impl Dispatcher {
             .clone()
     }
 
-    fn record_mut(
-        &self,
-        id: &str,
-    ) -> Result<dashmap::mapref::one::RefMut<'_, Arc<str>, Box<TicketRecord>>, OpError> {
-        self.shared
-            .records
-            .get_mut(id)
+    /// The ticket's slot, cloned out so that no map lock is held while the
+    /// slot is locked.
+    fn slot(&self, id: &str) -> Option<Arc<Slot>> {
+        self.shared.records.get(id).map(|r| r.value().clone())
+    }
+
+    fn slot_or_err(&self, id: &str) -> Result<Arc<Slot>, OpError> {
+        self.slot(id)
             .ok_or_else(|| OpError::UnknownTicket(id.to_string()))
     }
 
-    /// Runs `f` on the record if `worker` holds its claim.
+    /// Every slot, cloned out shard by shard.
+    fn slots(&self) -> Vec<(Arc<str>, Arc<Slot>)> {
+        self.shared
+            .records
+            .iter()
+            .map(|e| (e.key().clone(), e.value().clone()))
+            .collect()
+    }
+
+    /// Runs `f` on the record (and its deadline entry) if `worker` holds its
+    /// claim.
     fn by_holder<T>(
         &self,
         id: &str,
         worker: &str,
-        f: impl FnOnce(&Self, &mut TicketRecord, Timestamp) -> Result<T, OpError>,
+        f: impl FnOnce(
+            &Self,
+            &mut TicketRecord,
+            &mut Option<(Timestamp, u64)>,
+            Timestamp,
+        ) -> Result<T, OpError>,
     ) -> Result<T, OpError> {
         let now = self.now();
-        let mut record = self.record_mut(id)?;
+        let slot = self.slot_or_err(id)?;
+        let mut held = slot.lock();
+        let Held {
+            record: Some(record),
+            due,
+        } = &mut *held
+        else {
+            return Err(OpError::UnknownTicket(id.to_string()));
+        };
         if matches!(record.state(), State::Claimed | State::Responded)
             && record.worker() != Some(worker)
         {
@@ -639,29 +954,23 @@ impl Dispatcher {
                 holder: record.worker().map(str::to_string),
             });
         }
-        f(self, &mut record, now)
+        let result = f(self, record, due, now);
+        drop(held);
+        if result.is_ok() {
+            self.after_op();
+        }
+        result
     }
 
-    fn apply_and_emit(
-        &self,
-        record: &mut TicketRecord,
-        now: Timestamp,
-        kind: EventKind,
-    ) -> Result<(), TransitionError> {
-        let seq = record.next_seq();
-        match &self.shared.observer {
-            None => record.apply_owned(now, kind),
-            Some(o) => {
-                record.apply(now, &kind)?;
-                o.on_event(&Event {
-                    ticket: record.ticket().id.clone(),
-                    seq,
-                    at: now,
-                    kind,
-                });
-                Ok(())
-            }
+    fn check_moves(&self, record: &TicketRecord) -> Result<(), OpError> {
+        let limit = self.shared.config.max_moves;
+        if record.moves() >= limit {
+            return Err(OpError::TooManyMoves {
+                ticket: record.ticket().id.clone(),
+                limit,
+            });
         }
+        Ok(())
     }
 
     /// The agency a returned ticket goes to next: the router's choice, its
@@ -698,25 +1007,24 @@ impl Dispatcher {
             .find(|a| !refused.contains(&a.as_str()) && router.rules().agency_id(a).is_some())
     }
 
-    /// Moves an open ticket to `agency` and queues it there.
-    fn redispatch(
+    /// Moves an open ticket to `agency` (`first` is the `Returned` or
+    /// `Reassigned` event) and queues it there.
+    fn move_to(
         &self,
         id: &str,
         record: &mut TicketRecord,
         now: Timestamp,
+        first: EventKind,
         agency: String,
     ) -> Result<Receipt, OpError> {
         let from = record.agency().to_string();
         let (priority, deadline) = (record.priority(), record.deadline());
-        self.apply_and_emit(
-            record,
-            now,
-            EventKind::Dispatched {
-                agency: agency.clone(),
-                priority,
-                deadline,
-            },
-        )?;
+        let dispatched = EventKind::Dispatched {
+            agency: agency.clone(),
+            priority,
+            deadline,
+        };
+        self.commit(record, now, smallvec![first, dispatched])?;
         // Capacity limits intake, never a re-dispatch: a ticket in the system
         // must always have somewhere to be.
         self.queue(&from).open.fetch_sub(1, Ordering::AcqRel);
@@ -731,8 +1039,9 @@ impl Dispatcher {
         })
     }
 
-    fn requeue(&self, key: &Arc<str>, record: &TicketRecord) {
+    fn requeue(&self, key: &Arc<str>, record: &mut TicketRecord) {
         let seq = self.shared.seq.fetch_add(1, Ordering::Relaxed);
+        record.queued = seq;
         self.queue(record.agency()).list.push(Entry {
             priority: record.priority(),
             received_at: record.received_at(),
@@ -741,4 +1050,28 @@ impl Dispatcher {
             version: record.version(),
         });
     }
+}
+
+/// A record's events from `from` on, as a sink receives them.
+fn events_of(record: &TicketRecord, from: usize) -> Vec<Event> {
+    let id = &record.ticket().id;
+    record.history()[from..]
+        .iter()
+        .zip(from as u32..)
+        .map(|((at, kind), seq)| Event {
+            ticket: id.clone(),
+            seq,
+            at: *at,
+            kind: kind.clone(),
+        })
+        .collect()
+}
+
+/// A ticket id's fingerprint, stable across processes (it is stored in
+/// snapshots): 64-bit FNV-1a. Two ids share one with odds of about
+/// n / 2^64 — a fresh id is wrongly refused as purged practically never.
+fn fingerprint(id: &str) -> u64 {
+    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

@@ -1,137 +1,257 @@
-//! Rebuilding a runtime from the events an [`Observer`] persisted.
+//! Rebuilding a runtime from what a sink persisted: events, whole ticket
+//! histories (snapshots) and purges.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use dashmap::mapref::entry::Entry as MapEntry;
+use jiff::Timestamp;
+use parking_lot::Mutex;
+use smallvec::smallvec;
 
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
-use super::types::{DispatchConfig, OpError};
+use super::types::OpError;
 use super::worklist::Entry;
-#[cfg(doc)]
-use super::Observer;
-use super::{Clock, Dispatcher};
-use crate::router::Router;
+use super::{clock, fingerprint, Dispatcher, Hasher, Held};
 use crate::rules::Priority;
 
-impl Dispatcher {
-    /// Rebuilds a runtime from persisted events (as an [`Observer`] saw
-    /// them): records, work lists, leases, deadlines and escalations. Events
-    /// of one ticket must come in order; tickets may interleave.
-    ///
-    /// # Errors
-    ///
-    /// An event that does not fit its ticket's history (a gap in `seq`, a
-    /// first event that is not `Received`, an illegal transition).
-    pub fn restore(
-        router: Router,
-        config: DispatchConfig,
-        clock: impl Clock + 'static,
-        events: impl IntoIterator<Item = Event>,
-    ) -> Result<Dispatcher, OpError> {
-        let d = Dispatcher::new(router, config, clock);
-        let s = &*d.shared;
-        // Where each ticket last joined a work list in the event stream: the
-        // live runtime's tie-break for equal times was that order too.
-        let mut queued_at: HashMap<Arc<str>, u64> = HashMap::new();
-        for (n, event) in events.into_iter().enumerate() {
-            let key: Arc<str> = Arc::from(event.ticket.as_str());
-            if matches!(
-                event.kind,
-                EventKind::Dispatched { .. } | EventKind::LeaseExpired
-            ) {
-                queued_at.insert(key.clone(), n as u64);
-            }
-            match s.records.entry(key) {
-                MapEntry::Vacant(slot) => {
-                    if event.seq != 0 {
-                        return Err(OpError::UnknownTicket(event.ticket));
-                    }
-                    slot.insert(Box::new(TicketRecord::new(&event)?));
+/// Why a restore failed, and where.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{Dispatcher, DispatchConfig, Event, EventKind, RestoreError, SystemClock};
+/// use hotline_router::Router;
+///
+/// // A ticket's first event must be `Received`.
+/// let stray = Event { ticket: "T1".into(), seq: 0, at: jiff::Timestamp::UNIX_EPOCH, kind: EventKind::LeaseExpired };
+/// let err = Dispatcher::restore(Router::beijing(), DispatchConfig::default(), SystemClock, [stray]).unwrap_err();
+/// assert_eq!(err.index, 0);
+/// assert_eq!(err.ticket, "T1");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot restore from event {index} (ticket {ticket}): {source}")]
+#[non_exhaustive]
+pub struct RestoreError {
+    /// The event's position in what was replayed, from 0.
+    pub index: u64,
+    /// Its ticket.
+    pub ticket: String,
+    /// What is wrong with it.
+    #[source]
+    pub source: OpError,
+}
+
+/// Records being rebuilt, before they become a runtime.
+#[derive(Default)]
+pub(crate) struct Rebuild {
+    records: HashMap<Arc<str>, TicketRecord, Hasher>,
+    purged: HashSet<u64, Hasher>,
+    /// The next work-list number: after every number a snapshot kept.
+    next_queued: u64,
+    latest: Option<Timestamp>,
+}
+
+impl Rebuild {
+    /// Applies one event. An event the ticket already has (same number,
+    /// same content) is skipped: a snapshot is taken while the runtime
+    /// works, so the log after it may repeat what it holds.
+    pub(crate) fn event(&mut self, index: u64, event: Event) -> Result<(), RestoreError> {
+        let fail = |source: OpError| RestoreError {
+            index,
+            ticket: event.ticket.clone(),
+            source,
+        };
+        self.saw(event.at);
+        let queues = matches!(
+            event.kind,
+            EventKind::Dispatched { .. } | EventKind::LeaseExpired
+        );
+        match self.records.get_mut(event.ticket.as_str()) {
+            None => {
+                if event.seq != 0 {
+                    return Err(fail(OpError::UnknownTicket(event.ticket.clone())));
                 }
-                MapEntry::Occupied(mut slot) => {
-                    let record = slot.get_mut();
-                    if event.seq != record.next_seq() {
-                        return Err(TransitionError {
+                let record = TicketRecord::new(&event).map_err(|e| fail(e.into()))?;
+                self.records
+                    .insert(Arc::from(event.ticket.as_str()), record);
+            }
+            Some(record) => {
+                let next = record.next_seq();
+                if event.seq < next {
+                    let (at, kind) = &record.history()[event.seq as usize];
+                    if *at == event.at && *kind == event.kind {
+                        return Ok(());
+                    }
+                }
+                if event.seq != next {
+                    return Err(fail(
+                        TransitionError {
                             ticket: event.ticket.clone(),
                             state: record.state(),
                             event: "an event out of sequence",
                         }
-                        .into());
-                    }
-                    record.apply(event.at, &event.kind)?;
+                        .into(),
+                    ));
+                }
+                record
+                    .apply(event.at, &event.kind)
+                    .map_err(|e| fail(e.into()))?;
+                if queues {
+                    record.queued = self.next_queued;
+                    self.next_queued += 1;
                 }
             }
         }
-        let mut queued: Vec<(Arc<str>, Entry)> = Vec::new();
-        let mut unsent: Vec<Arc<str>> = Vec::new();
-        for r in s.records.iter() {
-            let key = r.key().clone();
-            s.total.fetch_add(1, Ordering::AcqRel);
-            if !r.state().is_open() {
-                continue;
-            }
-            // The log ends between a ticket's Received and Dispatched (a
-            // crash mid-submit): dispatch it below rather than lose it.
-            if r.state() == State::Received {
-                unsent.push(key);
-                continue;
-            }
-            let seq = queued_at.get(&key).copied().unwrap_or(0);
-            d.queue(r.agency()).open.fetch_add(1, Ordering::AcqRel);
-            if r.is_escalated() {
-                s.escalated.insert(key.clone(), ());
-            } else {
-                s.deadlines.insert(r.deadline(), seq, key.clone());
-            }
-            match r.state() {
-                State::Dispatched => queued.push((
-                    Arc::from(r.agency()),
-                    Entry {
-                        priority: r.priority(),
-                        received_at: r.received_at(),
-                        seq,
-                        ticket: key,
-                        version: r.version(),
-                    },
-                )),
-                State::Claimed => {
-                    if let Some(until) = r.lease_until() {
-                        s.leases.insert((until, seq), (key, r.version()));
-                    }
-                }
-                _ => {}
-            }
-        }
-        let next = queued_at.values().max().map_or(0, |n| n + 1);
-        s.seq.store(next, Ordering::Relaxed);
-        for key in unsent {
-            if let Some(mut record) = s.records.get_mut(&key) {
-                let agency = d
-                    .next_agency(&record, None)
-                    .unwrap_or_else(|| "center:triage".into());
-                let (priority, deadline) = match d.router().route(record.ticket()) {
-                    Ok(decision) => (decision.priority(), decision.deadline()),
-                    Err(_) => (Priority::Normal, record.received_at()),
-                };
-                let now = d.now();
-                let dispatched = EventKind::Dispatched {
-                    agency: agency.clone(),
-                    priority,
-                    deadline,
-                };
-                if d.apply_and_emit(&mut record, now, dispatched).is_ok() {
-                    d.queue(&agency).open.fetch_add(1, Ordering::AcqRel);
-                    d.requeue(&key, &record);
-                    let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-                    s.deadlines.insert(deadline, seq, key.clone());
-                }
-            }
-        }
-        for (agency, entry) in queued {
-            d.queue(&agency).list.push(entry);
-        }
-        Ok(d)
+        Ok(())
     }
+
+    /// Takes a whole ticket from a snapshot.
+    pub(crate) fn history(
+        &mut self,
+        index: u64,
+        id: &str,
+        queued: u64,
+        history: Vec<(Timestamp, EventKind)>,
+    ) -> Result<(), RestoreError> {
+        if let Some((at, _)) = history.last() {
+            self.saw(*at);
+        }
+        let mut record = TicketRecord::from_history(id, history).map_err(|e| RestoreError {
+            index,
+            ticket: id.to_string(),
+            source: e.into(),
+        })?;
+        record.queued = queued;
+        self.next_queued = self.next_queued.max(queued.saturating_add(1));
+        self.records.insert(Arc::from(id), record);
+        Ok(())
+    }
+
+    /// Drops purged tickets and remembers their ids.
+    pub(crate) fn purge(&mut self, ids: &[String]) {
+        for id in ids {
+            self.records.remove(id.as_str());
+            self.purged.insert(fingerprint(id));
+        }
+    }
+
+    /// Remembers purged ids by fingerprint (from a snapshot).
+    pub(crate) fn purged(&mut self, fingerprints: &[u64]) {
+        self.purged.extend(fingerprints.iter().copied());
+    }
+
+    fn saw(&mut self, at: Timestamp) {
+        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
+    }
+
+    /// Moves the records into `d` (fresh) and builds its work lists, leases,
+    /// deadlines and escalations; completes operations cut off mid-way.
+    pub(crate) fn install(self, d: &Dispatcher) -> Result<(), RestoreError> {
+        let s = &*d.shared;
+        if let Some(latest) = self.latest {
+            s.latest
+                .fetch_max(clock::to_nanos(latest), Ordering::AcqRel);
+        }
+        *s.purged.write() = self.purged;
+        s.seq.store(self.next_queued, Ordering::Relaxed);
+        // In work-list order, so that the lists are built as they were.
+        let mut records: Vec<(Arc<str>, TicketRecord)> = self.records.into_iter().collect();
+        records.sort_unstable_by_key(|(_, r)| r.queued);
+        for (index, (key, mut record)) in records.into_iter().enumerate() {
+            s.total.fetch_add(1, Ordering::AcqRel);
+            let mut held = Held::default();
+            if record.state().is_open() {
+                if let Some(kind) = cut_off(&record) {
+                    complete(d, &mut record, kind).map_err(|source| RestoreError {
+                        index: index as u64,
+                        ticket: key.to_string(),
+                        source,
+                    })?;
+                }
+                d.queue(record.agency()).open.fetch_add(1, Ordering::AcqRel);
+                if record.is_escalated() {
+                    s.escalated.insert(key.clone(), ());
+                } else {
+                    let seq = s.seq.fetch_add(1, Ordering::Relaxed);
+                    s.deadlines.insert(record.deadline(), seq, key.clone());
+                    held.due = Some((record.deadline(), seq));
+                }
+                match record.state() {
+                    State::Dispatched => d.queue(record.agency()).list.push(Entry {
+                        priority: record.priority(),
+                        received_at: record.received_at(),
+                        seq: record.queued,
+                        ticket: key.clone(),
+                        version: record.version(),
+                    }),
+                    State::Claimed => {
+                        if let Some(until) = record.lease_until() {
+                            let seq = s.seq.fetch_add(1, Ordering::Relaxed);
+                            s.leases
+                                .insert((until, seq), (key.clone(), record.version()));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            held.record = Some(record);
+            s.records.insert(key, Arc::new(Mutex::new(held)));
+        }
+        Ok(())
+    }
+}
+
+/// What an operation cut off after its first event was doing.
+enum CutOff {
+    Submit,
+    Return,
+    Reassign,
+}
+
+fn cut_off(record: &TicketRecord) -> Option<CutOff> {
+    match record.history().last().map(|(_, k)| k) {
+        Some(EventKind::Received { .. }) => Some(CutOff::Submit),
+        Some(EventKind::Returned { .. }) => Some(CutOff::Return),
+        Some(EventKind::Reassigned { .. }) => Some(CutOff::Reassign),
+        _ => None,
+    }
+}
+
+/// Finishes an operation cut off mid-way, through the sink like any other.
+/// Never rolled back: what a sink persisted stays persisted.
+fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<(), OpError> {
+    let (agency, priority, deadline) = match cut {
+        CutOff::Submit => {
+            let agency = d
+                .next_agency(record, None)
+                .unwrap_or_else(|| "center:triage".into());
+            match d.router().route(record.ticket()) {
+                Ok(decision) => (agency, decision.priority(), decision.deadline()),
+                Err(_) => (agency, Priority::Normal, record.received_at()),
+            }
+        }
+        // As a live return would have, else back where it was.
+        CutOff::Return => (
+            d.next_agency(record, None)
+                .unwrap_or_else(|| record.agency().to_string()),
+            record.priority(),
+            record.deadline(),
+        ),
+        // The destination was in the lost event: back where it was.
+        CutOff::Reassign => (
+            record.agency().to_string(),
+            record.priority(),
+            record.deadline(),
+        ),
+    };
+    let now = d.now();
+    let dispatched = EventKind::Dispatched {
+        agency,
+        priority,
+        deadline,
+    };
+    d.commit(record, now, smallvec![dispatched])?;
+    record.queued = d.shared.seq.fetch_add(1, Ordering::Relaxed);
+    Ok(())
 }

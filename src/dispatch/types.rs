@@ -1,43 +1,17 @@
 //! The runtime's public value types: configuration, receipts, claims,
-//! errors, counts, and the observer hook.
+//! errors and counts.
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::lifecycle::{Event, State, TransitionError};
+use super::lifecycle::{State, TransitionError};
+use super::sink::SinkError;
 #[cfg(doc)]
 use super::Dispatcher;
 use crate::error::TicketError;
 use crate::rules::Priority;
 use crate::ticket::Ticket;
-
-/// Receives every lifecycle event, in order per ticket.
-///
-/// Called synchronously under the ticket's lock, so that events of one ticket
-/// arrive in order: keep it fast (hand the event to a channel), and never
-/// call back into the dispatcher from it.
-///
-/// # Examples
-///
-/// ```
-/// use std::sync::Mutex;
-/// use hotline_router::dispatch::{Event, Observer};
-///
-/// #[derive(Default)]
-/// struct Log(Mutex<Vec<Event>>);
-/// impl Observer for Log {
-///     fn on_event(&self, event: &Event) {
-///         self.0.lock().unwrap().push(event.clone());
-///     }
-/// }
-/// let log = Log::default();
-/// assert!(log.0.lock().unwrap().is_empty());
-/// ```
-pub trait Observer: Send + Sync {
-    /// One event, just applied.
-    fn on_event(&self, event: &Event);
-}
 
 /// Limits and timings of a [`Dispatcher`].
 ///
@@ -60,6 +34,18 @@ pub struct DispatchConfig {
     pub lease: SignedDuration,
     /// After this many returns (退单) a ticket goes to `center:triage`.
     pub max_returns: u32,
+    /// Most moves (returns plus reassignments) one ticket may make; the next
+    /// is refused with [`OpError::TooManyMoves`]. Bounds a ticket's history:
+    /// besides moves it grows only by claims, and a claim lasts a lease.
+    pub max_moves: u32,
+    /// How far before the runtime's clock a caller's `received_at` may be
+    /// (a ticket taken during an outage and submitted later); older is
+    /// refused with [`SubmitError::ReceivedAt`] rather than let it jump the
+    /// queue.
+    pub max_backdate: SignedDuration,
+    /// How far after the runtime's clock a caller's `received_at` may be
+    /// (clock skew between the caller and the runtime).
+    pub max_ahead: SignedDuration,
 }
 
 impl Default for DispatchConfig {
@@ -69,6 +55,9 @@ impl Default for DispatchConfig {
             capacity_total: 700_000,
             lease: SignedDuration::from_mins(30),
             max_returns: 2,
+            max_moves: 32,
+            max_backdate: SignedDuration::from_hours(7 * 24),
+            max_ahead: SignedDuration::from_mins(10),
         }
     }
 }
@@ -163,6 +152,30 @@ pub enum SubmitError {
         /// The ticket, untouched.
         ticket: Box<Ticket>,
     },
+    /// A ticket with this id was submitted, closed and purged: ids are
+    /// never reused.
+    #[error("ticket {} was already submitted, closed and purged: ids are never reused", .0.id)]
+    Purged(Box<Ticket>),
+    /// The caller's `received_at` is too far from the runtime's clock
+    /// (see [`DispatchConfig::max_backdate`] and [`DispatchConfig::max_ahead`]).
+    #[error("ticket {} refused: received at {received_at}, but the runtime's clock says {now}", ticket.id)]
+    ReceivedAt {
+        /// The caller's time.
+        received_at: Timestamp,
+        /// The runtime's time.
+        now: Timestamp,
+        /// The ticket, untouched.
+        ticket: Box<Ticket>,
+    },
+    /// The sink (the journal) could not make the ticket durable: it was not
+    /// taken in.
+    #[error("ticket {} refused: {error}", ticket.id)]
+    Sink {
+        /// The sink's error.
+        error: SinkError,
+        /// The ticket, untouched.
+        ticket: Box<Ticket>,
+    },
 }
 
 impl SubmitError {
@@ -171,7 +184,10 @@ impl SubmitError {
         match self {
             SubmitError::Invalid { ticket, .. }
             | SubmitError::Duplicate(ticket)
-            | SubmitError::Full { ticket, .. } => *ticket,
+            | SubmitError::Full { ticket, .. }
+            | SubmitError::Purged(ticket)
+            | SubmitError::ReceivedAt { ticket, .. }
+            | SubmitError::Sink { ticket, .. } => *ticket,
         }
     }
 }
@@ -213,6 +229,19 @@ pub enum OpError {
     /// the return is refused and the holder keeps it (reassign it by hand).
     #[error("ticket {0} was returned by every agency it could go to: reassign it by hand")]
     NoAgencyLeft(String),
+    /// The ticket has moved (returned or reassigned) as often as
+    /// [`DispatchConfig::max_moves`] allows; its holder must handle it.
+    #[error("ticket {ticket} has already moved {limit} times: its holder must handle it")]
+    TooManyMoves {
+        /// The ticket id.
+        ticket: String,
+        /// The limit.
+        limit: u32,
+    },
+    /// The sink (the journal) could not make the operation durable: it was
+    /// refused and nothing changed.
+    #[error("refused, nothing changed: {0}")]
+    Sink(SinkError),
 }
 
 /// How many tickets are where, counted from the records.

@@ -1,0 +1,185 @@
+//! Putting a [`Dispatcher`] together: configuration, clock, sink.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use crossbeam_skiplist::SkipMap;
+use dashmap::DashMap;
+use parking_lot::{Mutex, RwLock};
+
+use super::restore::{Rebuild, RestoreError};
+use super::{
+    Clock, DispatchConfig, Dispatcher, DueIndex, Event, Hasher, Shared, Sink, SystemClock,
+};
+use crate::journal::Journal;
+use crate::router::Router;
+
+/// Journal bytes after which a snapshot is taken, by default: restore then
+/// reads the snapshot plus at most this much log.
+const SNAPSHOT_EVERY: u64 = 64 << 20;
+
+/// Builds a [`Dispatcher`].
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use hotline_router::dispatch::{DispatchConfig, Dispatcher, ManualClock};
+/// use hotline_router::Router;
+///
+/// let clock = Arc::new(ManualClock::new("2024-11-20T08:00:00+08:00".parse().unwrap()));
+/// let d = Dispatcher::builder(Router::beijing())
+///     .config(DispatchConfig { max_returns: 3, ..DispatchConfig::default() })
+///     .clock(clock)
+///     .build();
+/// assert_eq!(d.counts().total, 0);
+/// ```
+#[must_use]
+pub struct DispatcherBuilder {
+    pub(super) router: Router,
+    pub(super) config: DispatchConfig,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) sink: Option<Arc<dyn Sink>>,
+    pub(super) snapshot_every: u64,
+}
+
+impl std::fmt::Debug for DispatcherBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DispatcherBuilder")
+            .field("config", &self.config)
+            .field("sink", &self.sink.is_some())
+            .field("snapshot_every", &self.snapshot_every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DispatcherBuilder {
+    pub(super) fn new(router: Router) -> DispatcherBuilder {
+        DispatcherBuilder {
+            router,
+            config: DispatchConfig::default(),
+            clock: Arc::new(SystemClock),
+            sink: None,
+            snapshot_every: SNAPSHOT_EVERY,
+        }
+    }
+
+    /// Limits and timings (default: [`DispatchConfig::default`]).
+    pub fn config(mut self, config: DispatchConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Where time comes from (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Every operation's events go to `sink` before they are applied, and a
+    /// sink error refuses the operation. One sink: to feed several systems
+    /// with the same guarantee, write a sink that does (and decide what a
+    /// half-failed write means); or feed the others from the journal.
+    /// [`open_journal`](Self::open_journal) replaces it with the journal.
+    pub fn sink(mut self, sink: Arc<dyn Sink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// With a journal, take a snapshot in the background once this many
+    /// journal bytes were written since the last one (default 64 MiB), so
+    /// that restore time stays bounded however old the journal is.
+    pub fn snapshot_every(mut self, bytes: u64) -> Self {
+        self.snapshot_every = bytes.max(1);
+        self
+    }
+
+    /// The runtime, empty.
+    pub fn build(self) -> Dispatcher {
+        let sink = self.sink.clone();
+        self.assemble(sink, None)
+    }
+
+    /// Rebuilds a runtime from persisted events (as a [`Sink`] received
+    /// them): records, work lists, leases, deadlines and escalations.
+    /// Events of one ticket must come in order; tickets may interleave.
+    ///
+    /// An operation cut off between its events (a log that ends after a
+    /// `Received`, `Returned` or `Reassigned` without the `Dispatched` that
+    /// follows) is completed: the ticket is dispatched — for a return to the
+    /// next agency as a live return would, for a reassignment back to the
+    /// agency that held it — and those events go to the sink, so every ticket
+    /// can be acted on again.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`], naming the event's index: an event that does not
+    /// fit its ticket's history (a gap in `seq`, a first event that is not
+    /// `Received`, an illegal transition), or the sink refusing a completion.
+    pub fn restore(
+        self,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Result<Dispatcher, RestoreError> {
+        let mut rebuild = Rebuild::default();
+        for (index, event) in events.into_iter().enumerate() {
+            rebuild.event(index as u64, event)?;
+        }
+        let sink = self.sink.clone();
+        let d = self.assemble(sink, None);
+        rebuild.install(&d)?;
+        Ok(d)
+    }
+
+    pub(super) fn assemble(
+        self,
+        sink: Option<Arc<dyn Sink>>,
+        journal: Option<Journal>,
+    ) -> Dispatcher {
+        let mut config = self.config;
+        // A lease of zero would let claim/expire cycles grow a history
+        // without bound in no time.
+        config.lease = config.lease.max(jiff::SignedDuration::from_secs(1));
+        Dispatcher {
+            shared: Arc::new(Shared {
+                router: ArcSwap::from_pointee(self.router),
+                clock: self.clock,
+                latest: AtomicI64::new(i64::MIN),
+                config,
+                sink,
+                journal,
+                snapshot_every: self.snapshot_every,
+                snapshotting: AtomicBool::new(false),
+                ops: AtomicU64::new(1),
+                records: DashMap::with_hasher(Hasher::default()),
+                agencies: DashMap::with_hasher(Hasher::default()),
+                total: AtomicUsize::new(0),
+                seq: AtomicU64::new(0),
+                deadlines: DueIndex::default(),
+                leases: SkipMap::new(),
+                escalated: DashMap::with_hasher(Hasher::default()),
+                purged: RwLock::new(Default::default()),
+                maintenance: Mutex::new(()),
+            }),
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Shorthand for [`Dispatcher::builder`]`(router).config(config).clock(clock).restore(events)`.
+    ///
+    /// # Errors
+    ///
+    /// See [`DispatcherBuilder::restore`].
+    pub fn restore(
+        router: Router,
+        config: DispatchConfig,
+        clock: impl Clock + 'static,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Result<Dispatcher, RestoreError> {
+        Dispatcher::builder(router)
+            .config(config)
+            .clock(clock)
+            .restore(events)
+    }
+}
