@@ -145,7 +145,7 @@
 //! need records that are our operations, acknowledged by our own call with
 //! group commit, snapshots taken when the caller decides, a torn tail told
 //! apart from corruption with file and offset, and a repair an operator runs
-//! on purpose. That is about 1,600 lines of code here (and 1,300 of tests)
+//! on purpose. That is about 1,600 lines of code here (and 1,400 of tests)
 //! that we own: more than adopting a crate, but each behaviour above is
 //! ours to state and test (truncation at every byte, a flipped byte at every
 //! offset, injected write, sync and disk-full failures).
