@@ -289,7 +289,18 @@ impl Batch {
         }
     }
 
+    /// Moves the encoded frames onto the end of `pending`: without a copy
+    /// when `pending` is empty, as it is whenever the writer keeps up.
+    pub(crate) fn append_to(mut self, pending: &mut Vec<u8>) {
+        if pending.is_empty() {
+            std::mem::swap(pending, &mut self.bytes);
+        } else {
+            pending.extend_from_slice(&self.bytes);
+        }
+    }
+
     /// The encoded frames.
+    #[cfg(test)]
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -310,7 +321,7 @@ const fn multiply(a: u32, mut b: u32) -> u32 {
     p
 }
 
-/// `X8N_POW2[k]` = x^(8·2^k) mod P, so x8n needs one multiply per set bit.
+/// `X8N_POW2[k]` = x^(8·2^k) mod P.
 const X8N_POW2: [u32; 64] = {
     let mut t = [0u32; 64];
     t[0] = 0x0080_0000; // x^8, reflected
@@ -322,11 +333,33 @@ const X8N_POW2: [u32; 64] = {
     t
 };
 
-/// x^(8·len) mod P, reflected.
+/// Payloads shorter than this find their shift factor in [`X8N_SMALL`].
+const SMALL: usize = 4096;
+
+/// `X8N_SMALL[n]` = x^(8·n) mod P: a lookup instead of several multiplies
+/// per record for the common, small payload (16 KiB, built at compile time).
+static X8N_SMALL: [u32; SMALL] = {
+    let mut t = [0u32; SMALL];
+    t[0] = 0x8000_0000; // x^0, reflected
+    let mut n = 1;
+    while n < SMALL {
+        t[n] = multiply(t[n - 1], 0x0080_0000);
+        n += 1;
+    }
+    t
+};
+
+/// x^(8·len) mod P, reflected: the table for the low 12 bits of `len`, one
+/// multiply per set bit above them.
 fn x8n(len: u64) -> u32 {
-    let mut p = 0x8000_0000; // x^0, reflected
-    for (k, &pow) in X8N_POW2.iter().enumerate() {
-        if len >> k & 1 == 1 {
+    let mut p = X8N_SMALL[(len % SMALL as u64) as usize];
+    let high = len >> SMALL.trailing_zeros();
+    for (k, &pow) in X8N_POW2
+        .iter()
+        .enumerate()
+        .skip(SMALL.trailing_zeros() as usize)
+    {
+        if high >> (k - SMALL.trailing_zeros() as usize) & 1 == 1 {
             p = multiply(pow, p);
         }
     }
@@ -377,7 +410,9 @@ mod tests {
         let data: Vec<u8> = (0..70_000u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
-        let lens = (1..300).chain([511, 512, 513, 4096, 65_535, 65_536, 69_999]);
+        let lens = (1..300).chain([
+            511, 512, 513, 4095, 4096, 4097, 8191, 8192, 65_535, 65_536, 69_999,
+        ]);
         for (n, len) in lens.enumerate() {
             let payload = &data[..len];
             let mut batch = Batch::encode(&[payload, &data[1..=len]]);

@@ -135,17 +135,53 @@
 //!
 //! # Why not an existing crate
 //!
-//! [okaywal](https://docs.rs/okaywal) is the closest: a WAL with group
-//! commit, but with its own checkpointing protocol that decides when
-//! segments are recycled. [fjall](https://docs.rs/fjall),
-//! [redb](https://docs.rs/redb) and [sled](https://docs.rs/sled) are
-//! complete stores (LSM tree, B-tree): their journals are internal. We need
-//! op-atomic records whose acknowledgement is tied to our own call, group
-//! commit, a snapshot protocol driven by the caller, torn tails told from
-//! corruption with file and offset, and a repair we run deliberately. That
-//! is about 900 lines of code here, which we own and test (truncation at
-//! every byte, a flipped byte at every offset, injected write, sync and
-//! disk-full failures).
+//! [okaywal](https://docs.rs/okaywal) is the closest: durable entries from
+//! many threads sharing syncs, but the log drives checkpointing itself
+//! through its `LogManager` callbacks, and its README warns that it is early
+//! in development with an unstable file format. [fjall](https://docs.rs/fjall)
+//! (an LSM tree), [redb](https://docs.rs/redb) (a B-tree) and
+//! [sled](https://docs.rs/sled) are whole key-value stores whose logs are
+//! internal: we would store our state twice, or reshape it into keys. We
+//! need records that are our operations, acknowledged by our own call with
+//! group commit, snapshots taken when the caller decides, a torn tail told
+//! apart from corruption with file and offset, and a repair an operator runs
+//! on purpose. That is about 1,600 lines of code here (and 1,400 of tests)
+//! that we own: more than adopting a crate, but each behaviour above is
+//! ours to state and test (truncation at every byte, a flipped byte at every
+//! offset, injected write, sync and disk-full failures).
+//!
+//! # Resource usage
+//!
+//! One writer thread and two open files (`LOCK` and the current segment)
+//! per journal. Memory: the records waiting for the writer, plus the
+//! writer's buffer, kept up to 4 MiB between rounds. Recovery reads one
+//! segment at a time whole (up to `segment_bytes` plus one group commit)
+//! and streams the snapshot.
+//!
+//! Measured on the project's machine (2 shared virtual cores, ext4 on a
+//! virtual disk where `fdatasync` takes ~0.13 ms; `benches/journal.rs`,
+//! 300-byte payloads, medians):
+//!
+//! | records per `append`, threads | `Always` | `Mutex<File>` + `fdatasync` per call | `Interval(10ms)` | `Mutex<File>`, `fdatasync` every 10 ms |
+//! |---|---|---|---|---|
+//! | 1, 1 thread | 5.0–6.3k/s | 7.1–7.9k/s | 11k/s | 429k/s |
+//! | 1, 2 threads | 6.9–11.7k/s | 5.1–7.5k/s | 39k/s | 153k/s |
+//! | 16, 1 thread | 75–78k/s | 76–91k/s | 597k/s | 1.26M/s |
+//! | 16, 2 threads | 98–127k/s | 73–76k/s | 420k/s | 923k/s |
+//! | 256, 1 thread | 0.82M/s | 0.94–1.06M/s | 1.72M/s | 2.30M/s |
+//! | 256, 2 threads | 0.82–0.97M/s | 0.91–0.96M/s | 1.69M/s | 2.40M/s |
+//!
+//! Restore (open + replay): 10k records in 0.7–2.5 ms, 100k in 10–12 ms
+//! (8–14M records/s). Ranges are two runs; this machine is noisy.
+//!
+//! Read the table as a cost as much as a benefit. Every `append` is a
+//! round trip to the writer thread, and on this virtual machine waking a
+//! sleeping thread costs tens of microseconds: that is the gap to the
+//! single-threaded baseline, and why `Interval` appends of one record
+//! are 40× slower than a plain write. Group commit pays off once appends
+//! overlap: with two threads and small batches under `Always`, up to 2.3×
+//! the baseline in the same run. Appending many records per call is the
+//! cheapest way to speed up either policy.
 
 mod error;
 mod format;
@@ -449,7 +485,7 @@ impl Journal {
             });
         };
         batch.stamp(first);
-        st.pending.extend_from_slice(batch.bytes());
+        batch.append_to(&mut st.pending);
         st.next_lsn = end;
         shared.work.notify_one();
         let policy = self.inner.options.sync;

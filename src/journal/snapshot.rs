@@ -150,16 +150,16 @@ pub(crate) fn read(path: &Path, lsn: Lsn, replay: &mut ReplayFn<'_>) -> Result<u
         if got < item.len() {
             return Err(corrupt(pos, "the file shrank while it was read".into()));
         }
+        let computed = format::frame_crc(field, &item);
+        if stored != computed {
+            let reason = format!("CRC mismatch: stored {stored:#010x}, computed {computed:#010x}");
+            return Err(corrupt(pos, reason));
+        }
         if field != index {
             return Err(corrupt(
                 pos,
                 format!("item index {field}, expected {index}"),
             ));
-        }
-        let computed = format::frame_crc(field, &item);
-        if stored != computed {
-            let reason = format!("CRC mismatch: stored {stored:#010x}, computed {computed:#010x}");
-            return Err(corrupt(pos, reason));
         }
         replay(Replayed::Snapshot(item)).map_err(|source| JournalError::Replay {
             file: path.to_path_buf(),
