@@ -155,7 +155,10 @@ fn dispatcher(router: &Router) -> Dispatcher {
         capacity_total: BATCH,
         ..DispatchConfig::default()
     };
-    Dispatcher::new(router.clone(), config, Arc::new(ManualClock::new(start())))
+    // The clock a day after the mix starts: its tickets (one every 2.5 s)
+    // are then all in the past, as a runtime requires.
+    let now = start() + jiff::SignedDuration::from_hours(24);
+    Dispatcher::new(router.clone(), config, Arc::new(ManualClock::new(now)))
 }
 
 /// Splits the batch into `threads` contiguous shares (copied: not timed).

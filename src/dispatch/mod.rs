@@ -1,15 +1,27 @@
 //! Dispatch and handle (派、办): the concurrent runtime that takes tickets in,
 //! routes them, keeps them on per-agency work lists until they are handled
-//! and evaluated, and never loses one.
+//! and evaluated, and — with a journal — never loses an acknowledged one.
+//!
+//! # Durability
+//!
+//! In memory, the runtime holds its state as long as the process lives.
+//! [`DispatcherBuilder::open_journal`] makes it durable: every operation's
+//! events are written to the crate's [`journal`](crate::journal) before the
+//! operation is acknowledged (by default `fdatasync`ed first), the runtime is
+//! restored from it on open, and snapshots keep the restore short. Any other
+//! [`Sink`] (a broker, a database) can take the journal's place: a sink sees
+//! each operation's events before they are applied, and its refusal refuses
+//! the operation with nothing changed.
 //!
 //! # Concurrency
 //!
 //! Every method takes `&self`; clone the [`Dispatcher`] (an `Arc` inside)
 //! into every thread. The pieces:
 //!
-//! * the ticket registry is a sharded `DashMap`: operations on one ticket are
-//!   serialised by its shard lock, operations on different tickets mostly
-//!   run in parallel;
+//! * the ticket registry is a sharded `DashMap` of per-ticket slots: an
+//!   operation on one ticket holds that ticket's lock from its checks through
+//!   the sink to the change, so waiting for a disk sync delays only that
+//!   ticket; operations on different tickets run in parallel;
 //! * each agency's work list is a heap behind its own small mutex
 //!   ([`worklist`](self) docs say why);
 //! * claim leases are an ordered lock-free skip list (`crossbeam-skiplist`)
@@ -20,10 +32,10 @@
 //!   atomically, every submit routes with exactly one router, and queued
 //!   tickets keep their agency.
 //!
-//! **Strong consistency per ticket**: a ticket's events are applied and
-//! reported to the [`Observer`] in order, under the ticket's lock.
+//! **Strong consistency per ticket**: a ticket's events reach the sink and
+//! are applied in order, under the ticket's lock.
 //! **Eventual consistency across tickets**: [`Dispatcher::counts`] and the
-//! 三率 in [`crate::evaluate`] read the registry shard by shard while other
+//! 三率 in [`crate::evaluate`] visit the tickets one at a time while other
 //! threads work, so under load they are a consistent view of each ticket,
 //! not a snapshot of all tickets at one instant.
 
