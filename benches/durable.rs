@@ -113,9 +113,14 @@ fn bench_submit(c: &mut Criterion) {
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sampling_mode(SamplingMode::Flat);
     g.sample_size(10);
-    let cases: [(&str, Option<SyncPolicy>, Mode); 5] = [
+    let cases: [(&str, Option<SyncPolicy>, Mode); 6] = [
         ("in_memory/one", None, Mode::One),
         ("in_memory/batch256", None, Mode::Batches(256)),
+        (
+            "always/batch1024",
+            Some(SyncPolicy::Always),
+            Mode::Batches(1024),
+        ),
         (
             "always/batch256",
             Some(SyncPolicy::Always),

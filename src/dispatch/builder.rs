@@ -98,7 +98,7 @@ impl DispatcherBuilder {
     /// The runtime, empty.
     pub fn build(self) -> Dispatcher {
         let sink = self.sink.clone();
-        self.assemble(sink, None)
+        self.assemble(sink, None, 0)
     }
 
     /// Rebuilds a runtime from persisted events (as a [`Sink`] received
@@ -126,7 +126,7 @@ impl DispatcherBuilder {
             rebuild.event(index as u64, event)?;
         }
         let sink = self.sink.clone();
-        let d = self.assemble(sink, None);
+        let d = self.assemble(sink, None, rebuild.len());
         rebuild.install(&d)?;
         Ok(d)
     }
@@ -135,6 +135,7 @@ impl DispatcherBuilder {
         self,
         sink: Option<Arc<dyn Sink>>,
         journal: Option<Journal>,
+        tickets: usize,
     ) -> Dispatcher {
         let mut config = self.config;
         // A lease of zero would let claim/expire cycles grow a history
@@ -151,7 +152,9 @@ impl DispatcherBuilder {
                 snapshot_every: self.snapshot_every,
                 snapshotting: AtomicBool::new(false),
                 ops: AtomicU64::new(1),
-                records: DashMap::with_hasher(Hasher::default()),
+                // Sized for the tickets a restore brings: growing a map of a
+                // million rehashes it twenty times.
+                records: DashMap::with_capacity_and_hasher(tickets, Hasher::default()),
                 agencies: DashMap::with_hasher(Hasher::default()),
                 total: AtomicUsize::new(0),
                 seq: AtomicU64::new(0),

@@ -14,8 +14,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::restore::{Rebuild, RestoreError};
-use super::{Change, Dispatcher, DispatcherBuilder, Event, EventKind, Sink, SinkError};
+use rayon::prelude::*;
+
+use super::restore::{slot_of, Rebuild, RestoreError};
+use super::{Change, Dispatcher, DispatcherBuilder, Event, EventKind, Sink, SinkError, TicketRecord};
 use crate::journal::{Journal, JournalError, JournalOptions, Recovery, Replayed, SnapshotReport};
 
 /// Purged-id fingerprints per snapshot item.
@@ -150,44 +152,109 @@ impl DispatcherBuilder {
         dir: impl AsRef<Path>,
         options: JournalOptions,
     ) -> Result<(Dispatcher, Recovery), OpenError> {
-        let mut rebuild = Rebuild::default();
-        let mut index = 0u64;
-        let (journal, recovery) = Journal::open(dir, options, |replayed| {
-            let result = replay(&mut rebuild, index, replayed);
-            index += 1;
-            result
+        let mut replay = Replay::default();
+        let (journal, recovery) = Journal::open(dir, options, |replayed| replay.take(replayed))?;
+        let rebuild = replay.finish().map_err(|source| JournalError::Replay {
+            file: journal.dir().to_path_buf(),
+            offset: 0,
+            source,
         })?;
         let sink: Arc<dyn Sink> = Arc::new(JournalSink(journal.clone()));
-        let d = self.assemble(Some(sink), Some(journal));
+        let d = self.assemble(Some(sink), Some(journal), rebuild.len());
         rebuild.install(&d)?;
         Ok((d, recovery))
     }
 }
 
-fn replay(
-    rebuild: &mut Rebuild,
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Snapshot items decoded per parallel batch.
+const DECODE_BATCH: usize = 8_192;
+
+/// What the journal replays, applied to a [`Rebuild`]. Snapshot items are
+/// independent tickets: they are decoded and rebuilt in parallel batches
+/// (most of a restore's time); log records are applied in order.
+#[derive(Default)]
+struct Replay {
+    rebuild: Rebuild,
+    snapshot: Vec<(u64, Vec<u8>)>,
     index: u64,
-    replayed: Replayed,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    match replayed {
-        Replayed::Snapshot(bytes) => match serde_json::from_slice(&bytes)? {
-            OwnedSnapshotItem::Ticket {
-                id,
-                queued,
-                history,
-            } => rebuild.history(index, &id, queued, history)?,
-            OwnedSnapshotItem::Purged(fingerprints) => rebuild.purged(&fingerprints),
-        },
-        Replayed::Log { payload, .. } => match serde_json::from_slice(&payload)? {
-            OwnedLogRecord::Events(events) => {
-                for event in events {
-                    rebuild.event(index, event)?;
+}
+
+impl Replay {
+    fn take(&mut self, replayed: Replayed) -> Result<(), BoxError> {
+        let index = self.index;
+        self.index += 1;
+        match replayed {
+            Replayed::Snapshot(bytes) => {
+                self.snapshot.push((index, bytes));
+                if self.snapshot.len() >= DECODE_BATCH {
+                    self.flush()?;
                 }
             }
-            OwnedLogRecord::Purged(ids) => rebuild.purge(&ids),
-        },
+            Replayed::Log { payload, .. } => {
+                self.flush()?;
+                match serde_json::from_slice(&payload)? {
+                    OwnedLogRecord::Events(events) => {
+                        for event in events {
+                            self.rebuild.event(index, event)?;
+                        }
+                    }
+                    OwnedLogRecord::Purged(ids) => self.rebuild.purge(&ids),
+                }
+            }
+        }
+        Ok(())
     }
-    Ok(())
+
+    fn flush(&mut self) -> Result<(), BoxError> {
+        if self.snapshot.is_empty() {
+            return Ok(());
+        }
+        let decoded: Vec<Decoded> = std::mem::take(&mut self.snapshot)
+            .into_par_iter()
+            .map(|(index, bytes)| decode_item(index, &bytes))
+            .collect::<Result<_, BoxError>>()?;
+        let mut tickets = Vec::with_capacity(decoded.len());
+        for item in decoded {
+            match item {
+                Decoded::Ticket(key, slot) => tickets.push((key, slot)),
+                Decoded::Purged(fingerprints) => self.rebuild.purged(&fingerprints),
+            }
+        }
+        self.rebuild.tickets(tickets);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Rebuild, BoxError> {
+        self.flush()?;
+        Ok(self.rebuild)
+    }
+}
+
+enum Decoded {
+    Ticket(Arc<str>, Arc<super::Slot>),
+    Purged(Vec<u64>),
+}
+
+fn decode_item(index: u64, bytes: &[u8]) -> Result<Decoded, BoxError> {
+    Ok(match serde_json::from_slice(bytes)? {
+        OwnedSnapshotItem::Ticket {
+            id,
+            queued,
+            history,
+        } => {
+            let mut record =
+                TicketRecord::from_history(&id, history).map_err(|e| RestoreError {
+                    index,
+                    ticket: id.clone(),
+                    source: e.into(),
+                })?;
+            record.queued = queued;
+            Decoded::Ticket(Arc::from(id), slot_of(record))
+        }
+        OwnedSnapshotItem::Purged(fingerprints) => Decoded::Purged(fingerprints),
+    })
 }
 
 impl Dispatcher {

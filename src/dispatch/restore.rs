@@ -12,7 +12,7 @@ use smallvec::smallvec;
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
 use super::types::OpError;
 use super::worklist::Entry;
-use super::{clock, fingerprint, Dispatcher, Hasher, Held};
+use super::{clock, fingerprint, Dispatcher, Hasher, Held, Slot};
 use crate::rules::Priority;
 
 /// Why a restore failed, and where.
@@ -42,14 +42,24 @@ pub struct RestoreError {
     pub source: OpError,
 }
 
-/// Records being rebuilt, before they become a runtime.
+/// Records being rebuilt, before they become a runtime. Each record lives in
+/// the slot it will have in the runtime, so that nothing large moves while
+/// a million tickets are rebuilt.
 #[derive(Default)]
 pub(crate) struct Rebuild {
-    records: HashMap<Arc<str>, TicketRecord, Hasher>,
+    records: HashMap<Arc<str>, Arc<Slot>, Hasher>,
     purged: HashSet<u64, Hasher>,
     /// The next work-list number: after every number a snapshot kept.
     next_queued: u64,
     latest: Option<Timestamp>,
+}
+
+/// A slot holding `record`, as the runtime keeps it.
+pub(crate) fn slot_of(record: TicketRecord) -> Arc<Slot> {
+    Arc::new(Mutex::new(Held {
+        record: Some(record),
+        due: None,
+    }))
 }
 
 impl Rebuild {
@@ -67,65 +77,64 @@ impl Rebuild {
             event.kind,
             EventKind::Dispatched { .. } | EventKind::LeaseExpired
         );
-        match self.records.get_mut(event.ticket.as_str()) {
-            None => {
-                if event.seq != 0 {
-                    return Err(fail(OpError::UnknownTicket(event.ticket.clone())));
-                }
-                let record = TicketRecord::new(&event).map_err(|e| fail(e.into()))?;
-                self.records
-                    .insert(Arc::from(event.ticket.as_str()), record);
+        let Some(slot) = self.records.get(event.ticket.as_str()) else {
+            if event.seq != 0 {
+                return Err(fail(OpError::UnknownTicket(event.ticket.clone())));
             }
-            Some(record) => {
-                let next = record.next_seq();
-                if event.seq < next {
-                    let (at, kind) = &record.history()[event.seq as usize];
-                    if *at == event.at && *kind == event.kind {
-                        return Ok(());
-                    }
-                }
-                if event.seq != next {
-                    return Err(fail(
-                        TransitionError {
-                            ticket: event.ticket.clone(),
-                            state: record.state(),
-                            event: "an event out of sequence",
-                        }
-                        .into(),
-                    ));
-                }
-                record
-                    .apply(event.at, &event.kind)
-                    .map_err(|e| fail(e.into()))?;
-                if queues {
-                    record.queued = self.next_queued;
-                    self.next_queued += 1;
-                }
+            let record = TicketRecord::new(&event).map_err(|e| fail(e.into()))?;
+            self.records
+                .insert(Arc::from(event.ticket.as_str()), slot_of(record));
+            return Ok(());
+        };
+        let mut held = slot.lock();
+        let Some(record) = held.record.as_mut() else {
+            return Err(fail(OpError::UnknownTicket(event.ticket.clone())));
+        };
+        let next = record.next_seq();
+        if event.seq < next {
+            let (at, kind) = &record.history()[event.seq as usize];
+            if *at == event.at && *kind == event.kind {
+                return Ok(());
             }
+        }
+        if event.seq != next {
+            return Err(fail(
+                TransitionError {
+                    ticket: event.ticket.clone(),
+                    state: record.state(),
+                    event: "an event out of sequence",
+                }
+                .into(),
+            ));
+        }
+        record
+            .apply(event.at, &event.kind)
+            .map_err(|e| fail(e.into()))?;
+        if queues {
+            record.queued = self.next_queued;
+            self.next_queued += 1;
         }
         Ok(())
     }
 
-    /// Takes a whole ticket from a snapshot.
-    pub(crate) fn history(
-        &mut self,
-        index: u64,
-        id: &str,
-        queued: u64,
-        history: Vec<(Timestamp, EventKind)>,
-    ) -> Result<(), RestoreError> {
-        if let Some((at, _)) = history.last() {
-            self.saw(*at);
+    /// How many tickets so far.
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Takes whole tickets from a snapshot, each already in its slot (built
+    /// in parallel by the caller).
+    pub(crate) fn tickets(&mut self, tickets: Vec<(Arc<str>, Arc<Slot>)>) {
+        self.records.reserve(tickets.len());
+        for (key, slot) in tickets {
+            if let Some(record) = &slot.lock().record {
+                if let Some((at, _)) = record.history().last() {
+                    self.latest = Some(self.latest.map_or(*at, |l| l.max(*at)));
+                }
+                self.next_queued = self.next_queued.max(record.queued.saturating_add(1));
+            }
+            self.records.insert(key, slot);
         }
-        let mut record = TicketRecord::from_history(id, history).map_err(|e| RestoreError {
-            index,
-            ticket: id.to_string(),
-            source: e.into(),
-        })?;
-        record.queued = queued;
-        self.next_queued = self.next_queued.max(queued.saturating_add(1));
-        self.records.insert(Arc::from(id), record);
-        Ok(())
     }
 
     /// Drops purged tickets and remembers their ids.
@@ -147,6 +156,9 @@ impl Rebuild {
 
     /// Moves the records into `d` (fresh) and builds its work lists, leases,
     /// deadlines and escalations; completes operations cut off mid-way.
+    ///
+    /// The order does not matter: a work list orders its entries by
+    /// priority, time and the record's own work-list number.
     pub(crate) fn install(self, d: &Dispatcher) -> Result<(), RestoreError> {
         let s = &*d.shared;
         if let Some(latest) = self.latest {
@@ -155,15 +167,19 @@ impl Rebuild {
         }
         *s.purged.write() = self.purged;
         s.seq.store(self.next_queued, Ordering::Relaxed);
-        // In work-list order, so that the lists are built as they were.
-        let mut records: Vec<(Arc<str>, TicketRecord)> = self.records.into_iter().collect();
-        records.sort_unstable_by_key(|(_, r)| r.queued);
-        for (index, (key, mut record)) in records.into_iter().enumerate() {
-            s.total.fetch_add(1, Ordering::AcqRel);
-            let mut held = Held::default();
+        s.total.store(self.records.len(), Ordering::Release);
+        for (index, (key, slot)) in self.records.into_iter().enumerate() {
+            let mut guard = slot.lock();
+            let Held {
+                record: Some(record),
+                due,
+            } = &mut *guard
+            else {
+                continue;
+            };
             if record.state().is_open() {
-                if let Some(kind) = cut_off(&record) {
-                    complete(d, &mut record, kind).map_err(|source| RestoreError {
+                if let Some(kind) = cut_off(record) {
+                    complete(d, record, kind).map_err(|source| RestoreError {
                         index: index as u64,
                         ticket: key.to_string(),
                         source,
@@ -175,7 +191,7 @@ impl Rebuild {
                 } else {
                     let seq = s.seq.fetch_add(1, Ordering::Relaxed);
                     s.deadlines.insert(record.deadline(), seq, key.clone());
-                    held.due = Some((record.deadline(), seq));
+                    *due = Some((record.deadline(), seq));
                 }
                 match record.state() {
                     State::Dispatched => d.queue(record.agency()).list.push(Entry {
@@ -195,8 +211,8 @@ impl Rebuild {
                     _ => {}
                 }
             }
-            held.record = Some(record);
-            s.records.insert(key, Arc::new(Mutex::new(held)));
+            drop(guard);
+            s.records.insert(key, slot);
         }
         Ok(())
     }
