@@ -17,7 +17,9 @@ use smallvec::SmallVec;
 use rayon::prelude::*;
 
 use super::restore::{slot_of, Rebuild, RestoreError};
-use super::{Change, Dispatcher, DispatcherBuilder, Event, EventKind, Sink, SinkError, TicketRecord};
+use super::{
+    Change, Dispatcher, DispatcherBuilder, Event, EventKind, Sink, SinkError, TicketRecord,
+};
 use crate::journal::{Journal, JournalError, JournalOptions, Recovery, Replayed, SnapshotReport};
 
 /// Purged-id fingerprints per snapshot item.
