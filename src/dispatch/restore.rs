@@ -168,6 +168,7 @@ impl Rebuild {
         *s.purged.write() = self.purged;
         s.seq.store(self.next_queued, Ordering::Relaxed);
         s.total.store(self.records.len(), Ordering::Release);
+        let mut leases = Vec::new();
         for (index, (key, slot)) in self.records.into_iter().enumerate() {
             let mut guard = slot.lock();
             let Held {
@@ -203,9 +204,7 @@ impl Rebuild {
                     }),
                     State::Claimed => {
                         if let Some(until) = record.lease_until() {
-                            let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-                            s.leases
-                                .insert((until, seq), (key.clone(), record.version()));
+                            leases.push((record.queued, until, key.clone(), record.version()));
                         }
                     }
                     _ => {}
@@ -213,6 +212,14 @@ impl Rebuild {
             }
             drop(guard);
             s.records.insert(key, slot);
+        }
+        // Leases ending at the same moment lapse in the order the tickets
+        // were queued, as they would have live (they are requeued with new
+        // numbers in that order): the map above is walked in random order.
+        leases.sort_unstable_by_key(|(queued, ..)| *queued);
+        for (_, until, key, version) in leases {
+            let seq = s.seq.fetch_add(1, Ordering::Relaxed);
+            s.leases.insert((until, seq), (key, version));
         }
         Ok(())
     }
