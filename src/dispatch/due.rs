@@ -61,6 +61,12 @@ impl DueIndex {
         due.sort_by_key(|(at, seq, _)| (*at, *seq));
         due
     }
+
+    /// Entries in the index: tickets waiting for their deadline.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|shard| shard.lock().len()).sum()
+    }
 }
 
 #[cfg(test)]

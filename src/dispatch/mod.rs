@@ -46,6 +46,8 @@ mod durable;
 pub mod lifecycle;
 mod restore;
 mod sink;
+#[cfg(test)]
+mod tests;
 mod types;
 mod worklist;
 
