@@ -1127,8 +1127,6 @@ fn regression_restore_keeps_the_order_of_concurrent_equal_time_submits() {
 /// without its `float_roundtrip` feature parses some of them to the
 /// neighbouring `f64`.
 #[test]
-#[ignore = "bug: f64 coordinates do not survive the journal bit for bit (serde_json is \
-            built without float_roundtrip)"]
 fn regression_coordinates_come_back_from_the_journal_bit_for_bit() {
     let dir = fresh_dir("coordinates");
     let clock = start_clock();

@@ -142,6 +142,7 @@ impl DispatcherBuilder {
         // without bound in no time.
         config.lease = config.lease.max(jiff::SignedDuration::from_secs(1));
         Dispatcher {
+            closer: Some(Arc::default()),
             shared: Arc::new(Shared {
                 router: ArcSwap::from_pointee(self.router),
                 clock: self.clock,

@@ -113,6 +113,25 @@ use worklist::{Entry, WorkList};
 #[derive(Clone)]
 pub struct Dispatcher {
     shared: Arc<Shared>,
+    /// Shared by the caller's handles only (not by a background snapshot's):
+    /// dropped with the last of them, it waits for a snapshot in progress,
+    /// so that the journal is closed — and can be reopened — once the last
+    /// handle is gone.
+    closer: Option<Arc<Closer>>,
+}
+
+/// Joins the background snapshot thread when the last caller's handle goes.
+#[derive(Default)]
+struct Closer {
+    snapshot: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        if let Some(thread) = self.snapshot.get_mut().take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 struct Shared {
@@ -891,7 +910,11 @@ impl Dispatcher {
         {
             return;
         }
-        let d = self.clone();
+        // Not a caller's handle: it must not keep the closer alive.
+        let d = Dispatcher {
+            shared: self.shared.clone(),
+            closer: None,
+        };
         let spawned = std::thread::Builder::new()
             .name("hotline-snapshot".into())
             .spawn(move || {
@@ -900,8 +923,14 @@ impl Dispatcher {
                 let _ = d.checkpoint();
                 d.shared.snapshotting.store(false, Ordering::Release);
             });
-        if spawned.is_err() {
-            s.snapshotting.store(false, Ordering::Release);
+        match (spawned, &self.closer) {
+            (Ok(thread), Some(closer)) => {
+                // The previous snapshot thread has finished (`snapshotting`
+                // was clear): replacing its handle just detaches it.
+                *closer.snapshot.lock() = Some(thread);
+            }
+            (Ok(_), None) => {}
+            (Err(_), _) => s.snapshotting.store(false, Ordering::Release),
         }
     }
 

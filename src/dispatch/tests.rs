@@ -339,8 +339,6 @@ fn a_restore_builds_the_indexes_the_live_runtime_has() {
 /// reopen run on their own thread, so that a fix that makes the drop wait
 /// for the snapshot does not deadlock with the slot held here.
 #[test]
-#[ignore = "bug: a background snapshot keeps the journal open and locked after the last \
-            Dispatcher handle is dropped"]
 fn regression_the_journal_is_released_when_the_last_handle_is_dropped() {
     use crate::journal::{JournalOptions, SyncPolicy};
     use std::time::Duration;
