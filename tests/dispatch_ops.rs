@@ -35,7 +35,7 @@ impl Sink for Log {
     fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
         let mut log = self.0.lock().unwrap();
         for change in changes {
-            if let Change::Events(events) = change {
+            if let Change::Events { events, .. } = change {
                 log.extend(events.iter().cloned());
             }
         }

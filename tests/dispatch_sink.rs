@@ -41,7 +41,7 @@ impl Sink for Flaky {
             _ => {
                 let mut log = self.events.lock().unwrap();
                 for change in changes {
-                    if let Change::Events(events) = change {
+                    if let Change::Events { events, .. } = change {
                         log.extend(events.iter().cloned());
                     }
                 }

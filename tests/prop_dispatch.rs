@@ -101,7 +101,7 @@ impl Sink for Log {
     fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
         for change in changes {
             match change {
-                Change::Events(events) => {
+                Change::Events { events, .. } => {
                     self.events.lock().unwrap().extend(events.iter().cloned())
                 }
                 Change::Purged(ids) => self.purged.lock().unwrap().extend(ids.iter().cloned()),

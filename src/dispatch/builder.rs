@@ -123,7 +123,7 @@ impl DispatcherBuilder {
     ) -> Result<Dispatcher, RestoreError> {
         let mut rebuild = Rebuild::default();
         for (index, event) in events.into_iter().enumerate() {
-            rebuild.event(index as u64, event)?;
+            rebuild.event(index as u64, event, None)?;
         }
         let sink = self.sink.clone();
         let d = self.assemble(sink, None, rebuild.len());

@@ -28,14 +28,22 @@ const FINGERPRINTS_PER_ITEM: usize = 100_000;
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum LogRecord<'a> {
-    Events(&'a [Event]),
+    Events {
+        events: &'a [Event],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        queued: Option<u64>,
+    },
     Purged(&'a [String]),
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum OwnedLogRecord {
-    Events(Vec<Event>),
+    Events {
+        events: Vec<Event>,
+        #[serde(default)]
+        queued: Option<u64>,
+    },
     Purged(Vec<String>),
 }
 
@@ -70,7 +78,7 @@ impl Sink for JournalSink {
         let mut payloads: SmallVec<[Vec<u8>; 1]> = SmallVec::with_capacity(changes.len());
         for change in changes {
             let record = match *change {
-                Change::Events(events) => LogRecord::Events(events),
+                Change::Events { events, queued } => LogRecord::Events { events, queued },
                 Change::Purged(ids) => LogRecord::Purged(ids),
             };
             payloads.push(serde_json::to_vec(&record).map_err(SinkError::from_source)?);
@@ -197,9 +205,9 @@ impl Replay {
             Replayed::Log { payload, .. } => {
                 self.flush()?;
                 match serde_json::from_slice(&payload)? {
-                    OwnedLogRecord::Events(events) => {
+                    OwnedLogRecord::Events { events, queued } => {
                         for event in events {
-                            self.rebuild.event(index, event)?;
+                            self.rebuild.event(index, event, queued)?;
                         }
                     }
                     OwnedLogRecord::Purged(ids) => self.rebuild.purge(&ids),

@@ -198,6 +198,9 @@ struct AgencyQueue {
 /// A submit between its checks and its acknowledgement: the slot is in the
 /// registry (so the id is taken) and locked; the record is not in it yet.
 struct Pending {
+    /// Its work-list number, taken before it is persisted so that the
+    /// journal keeps it and a restore queues it exactly as here.
+    queued: u64,
     key: Arc<str>,
     guard: parking_lot::ArcMutexGuard<parking_lot::RawMutex, Held>,
     record: TicketRecord,
@@ -265,7 +268,11 @@ impl Dispatcher {
         let pending = self.prepare(ticket, self.now())?;
         if let Some(sink) = &self.shared.sink {
             let events = events_of(&pending.record, 0);
-            if let Err(error) = sink::persist(&**sink, &[Change::Events(&events)]) {
+            let change = Change::Events {
+                events: &events,
+                queued: Some(pending.queued),
+            };
+            if let Err(error) = sink::persist(&**sink, &[change]) {
                 drop(events);
                 return Err(self.abort(pending, error));
             }
@@ -301,7 +308,14 @@ impl Dispatcher {
                 .iter()
                 .map(|(_, p)| events_of(&p.record, 0))
                 .collect();
-            let changes: Vec<Change<'_>> = events.iter().map(|e| Change::Events(e)).collect();
+            let changes: Vec<Change<'_>> = events
+                .iter()
+                .zip(&pending)
+                .map(|(events, (_, p))| Change::Events {
+                    events,
+                    queued: Some(p.queued),
+                })
+                .collect();
             refused = sink::persist(&**sink, &changes).err();
         }
         for (i, p) in pending {
@@ -351,7 +365,7 @@ impl Dispatcher {
                 worker: worker.to_string(),
                 lease_until,
             };
-            match self.commit(record, now, smallvec![claimed]) {
+            match self.commit(record, now, smallvec![claimed], None) {
                 Ok(()) => {}
                 Err(e @ OpError::Sink(_)) => {
                     queue.list.push(entry); // refused: still waiting
@@ -402,7 +416,13 @@ impl Dispatcher {
             if record.state() != State::Claimed || record.version() != version {
                 continue; // acted on, or claimed again since
             }
-            match self.commit(record, now, smallvec![EventKind::LeaseExpired]) {
+            let queued = s.seq.fetch_add(1, Ordering::Relaxed);
+            match self.commit(
+                record,
+                now,
+                smallvec![EventKind::LeaseExpired],
+                Some(queued),
+            ) {
                 Ok(()) => {
                     expired += 1;
                     self.requeue(&key, record);
@@ -427,7 +447,7 @@ impl Dispatcher {
             let responded = EventKind::Responded {
                 worker: worker.to_string(),
             };
-            d.commit(record, now, smallvec![responded])
+            d.commit(record, now, smallvec![responded], None)
         })
     }
 
@@ -442,7 +462,7 @@ impl Dispatcher {
                 worker: worker.to_string(),
                 outcome: outcome.to_string(),
             };
-            d.commit(record, now, smallvec![resolved])?;
+            d.commit(record, now, smallvec![resolved], None)?;
             d.queue(record.agency()).open.fetch_sub(1, Ordering::AcqRel);
             // Closed: it can no longer be overdue.
             if let Some((at, seq)) = due.take() {
@@ -533,7 +553,7 @@ impl Dispatcher {
             resolved: evaluation.resolved,
             satisfied: evaluation.satisfied,
         };
-        self.commit(record, now, smallvec![evaluated])?;
+        self.commit(record, now, smallvec![evaluated], None)?;
         drop(held);
         self.after_op();
         Ok(())
@@ -562,7 +582,7 @@ impl Dispatcher {
             if !record.state().is_open() || record.is_escalated() {
                 continue;
             }
-            match self.commit(record, now, smallvec![EventKind::Escalated]) {
+            match self.commit(record, now, smallvec![EventKind::Escalated], None) {
                 Ok(()) => {
                     s.escalated.insert(key, ());
                 }
@@ -807,7 +827,9 @@ impl Dispatcher {
         record
             .apply_owned(now, dispatched)
             .expect("a fresh record accepts Dispatched");
+        record.queued = s.seq.fetch_add(1, Ordering::Relaxed);
         Ok(Pending {
+            queued: record.queued,
             receipt: Receipt {
                 id: key.to_string(),
                 agency,
@@ -826,15 +848,13 @@ impl Dispatcher {
     fn finish(&self, pending: Pending) -> Receipt {
         let s = &*self.shared;
         let Pending {
+            queued: seq,
             key,
             mut guard,
             record,
             queue,
             receipt,
         } = pending;
-        let mut record = record;
-        let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-        record.queued = seq;
         queue.list.push(Entry {
             priority: receipt.priority,
             received_at: record.received_at(),
@@ -865,34 +885,44 @@ impl Dispatcher {
     }
 
     /// Persists one operation's events, then applies them; refused as a
-    /// whole, and then nothing changed.
-    fn commit(
+    /// whole, and then nothing changed. `queued` is the ticket's new
+    /// work-list number when the operation queues it (persisted with the
+    /// events, so that a restore orders the list exactly as here).
+    pub(crate) fn commit(
         &self,
         record: &mut TicketRecord,
         now: Timestamp,
         kinds: SmallVec<[EventKind; 2]>,
+        queued: Option<u64>,
     ) -> Result<(), OpError> {
         record.check_all(&kinds)?;
-        let Some(sink) = &self.shared.sink else {
+        if let Some(sink) = &self.shared.sink {
+            let first = record.next_seq();
+            let events: SmallVec<[Event; 2]> = kinds
+                .into_iter()
+                .zip(first..)
+                .map(|(kind, seq)| Event {
+                    ticket: record.ticket().id.clone(),
+                    seq,
+                    at: now,
+                    kind,
+                })
+                .collect();
+            let change = Change::Events {
+                events: &events,
+                queued,
+            };
+            sink::persist(&**sink, &[change]).map_err(OpError::Sink)?;
+            for event in events {
+                record.apply_owned(event.at, event.kind)?;
+            }
+        } else {
             for kind in kinds {
                 record.apply_owned(now, kind)?;
             }
-            return Ok(());
-        };
-        let first = record.next_seq();
-        let events: SmallVec<[Event; 2]> = kinds
-            .into_iter()
-            .zip(first..)
-            .map(|(kind, seq)| Event {
-                ticket: record.ticket().id.clone(),
-                seq,
-                at: now,
-                kind,
-            })
-            .collect();
-        sink::persist(&**sink, &[Change::Events(&events)]).map_err(OpError::Sink)?;
-        for event in events {
-            record.apply_owned(event.at, event.kind)?;
+        }
+        if let Some(queued) = queued {
+            record.queued = queued;
         }
         Ok(())
     }
@@ -1067,7 +1097,8 @@ impl Dispatcher {
             priority,
             deadline,
         };
-        self.commit(record, now, smallvec![first, dispatched])?;
+        let queued = self.shared.seq.fetch_add(1, Ordering::Relaxed);
+        self.commit(record, now, smallvec![first, dispatched], Some(queued))?;
         // Capacity limits intake, never a re-dispatch: a ticket in the system
         // must always have somewhere to be.
         self.queue(&from).open.fetch_sub(1, Ordering::AcqRel);
@@ -1082,9 +1113,10 @@ impl Dispatcher {
         })
     }
 
-    fn requeue(&self, key: &Arc<str>, record: &mut TicketRecord) {
-        let seq = self.shared.seq.fetch_add(1, Ordering::Relaxed);
-        record.queued = seq;
+    /// Puts the ticket on its agency's list under the number its operation
+    /// persisted (`commit` set it).
+    fn requeue(&self, key: &Arc<str>, record: &TicketRecord) {
+        let seq = record.queued;
         self.queue(record.agency()).list.push(Entry {
             priority: record.priority(),
             received_at: record.received_at(),

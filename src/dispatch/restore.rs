@@ -66,7 +66,16 @@ impl Rebuild {
     /// Applies one event. An event the ticket already has (same number,
     /// same content) is skipped: a snapshot is taken while the runtime
     /// works, so the log after it may repeat what it holds.
-    pub(crate) fn event(&mut self, index: u64, event: Event) -> Result<(), RestoreError> {
+    ///
+    /// `queued` is the work-list number the live runtime gave the ticket if
+    /// this event queued it (the journal keeps it); without it, numbers
+    /// follow the order of the events.
+    pub(crate) fn event(
+        &mut self,
+        index: u64,
+        event: Event,
+        queued: Option<u64>,
+    ) -> Result<(), RestoreError> {
         let fail = |source: OpError| RestoreError {
             index,
             ticket: event.ticket.clone(),
@@ -111,8 +120,8 @@ impl Rebuild {
             .apply(event.at, &event.kind)
             .map_err(|e| fail(e.into()))?;
         if queues {
-            record.queued = self.next_queued;
-            self.next_queued += 1;
+            record.queued = queued.unwrap_or(self.next_queued);
+            self.next_queued = self.next_queued.max(record.queued.saturating_add(1));
         }
         Ok(())
     }
@@ -274,7 +283,7 @@ fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<()
         priority,
         deadline,
     };
-    d.commit(record, now, smallvec![dispatched])?;
-    record.queued = d.shared.seq.fetch_add(1, Ordering::Relaxed);
+    let queued = d.shared.seq.fetch_add(1, Ordering::Relaxed);
+    d.commit(record, now, smallvec![dispatched], Some(queued))?;
     Ok(())
 }

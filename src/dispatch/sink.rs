@@ -30,7 +30,15 @@ pub enum Change<'a> {
     /// The events of one operation on one ticket, in order. They are applied
     /// together or not at all: a sink must keep them together (the journal
     /// writes them as one checksummed record).
-    Events(&'a [Event]),
+    Events {
+        /// The events.
+        events: &'a [Event],
+        /// The ticket's new work-list number when the operation puts it on
+        /// a list (submit, return, reassignment, lease expiry): the last
+        /// tie-break between tickets of equal priority and time. Keep it to
+        /// restore the lists in exactly the order they had.
+        queued: Option<u64>,
+    },
     /// Closed tickets dropped by [`Dispatcher::purge_closed`](super::Dispatcher::purge_closed);
     /// their ids can never be submitted again.
     Purged(&'a [String]),
@@ -66,7 +74,7 @@ pub enum Change<'a> {
 ///             return Err(SinkError::new("the log is full"));
 ///         }
 ///         for change in changes {
-///             if let Change::Events(events) = change {
+///             if let Change::Events { events, .. } = change {
 ///                 log.extend(events.iter().cloned());
 ///             }
 ///         }
