@@ -176,8 +176,11 @@ struct Held {
     /// `None` while its submit is being persisted, and for good if that fails.
     record: Option<TicketRecord>,
     /// Its entry in the deadline index, removed when it closes.
-    due: Option<(Timestamp, u64)>,
+    due: Due,
 }
+
+/// A ticket's entry in the deadline index: its deadline and number.
+type Due = Option<(Timestamp, u64)>;
 
 /// foldhash, seeded per process: SipHash (the std default) was the largest
 /// single cost of a submit after routing, and ticket ids come from outside,
@@ -516,23 +519,15 @@ impl Dispatcher {
         if self.router().rules().agency_id(agency).is_none() {
             return Err(OpError::UnknownAgency(agency.to_string()));
         }
-        let now = self.now();
-        let slot = self.slot_or_err(id)?;
-        let mut held = slot.lock();
-        let record = held
-            .record
-            .as_mut()
-            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
-        let reassigned = EventKind::Reassigned {
-            by: by.to_string(),
-            reason: reason.to_string(),
-        };
-        record.check(&reassigned)?;
-        self.check_moves(record)?;
-        let receipt = self.move_to(id, record, now, reassigned, agency.to_string())?;
-        drop(held);
-        self.after_op();
-        Ok(receipt)
+        self.on_record(id, |d, record, _, now| {
+            let reassigned = EventKind::Reassigned {
+                by: by.to_string(),
+                reason: reason.to_string(),
+            };
+            record.check(&reassigned)?;
+            d.check_moves(record)?;
+            d.move_to(id, record, now, reassigned, agency.to_string())
+        })
     }
 
     /// Records the call-back's answers (评).
@@ -541,22 +536,14 @@ impl Dispatcher {
     ///
     /// Unknown ticket, or not resolved yet (or already evaluated); the sink.
     pub fn evaluate(&self, id: &str, evaluation: Evaluation) -> Result<(), OpError> {
-        let now = self.now();
-        let slot = self.slot_or_err(id)?;
-        let mut held = slot.lock();
-        let record = held
-            .record
-            .as_mut()
-            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
-        let evaluated = EventKind::Evaluated {
-            responded: evaluation.responded,
-            resolved: evaluation.resolved,
-            satisfied: evaluation.satisfied,
-        };
-        self.commit(record, now, smallvec![evaluated], None)?;
-        drop(held);
-        self.after_op();
-        Ok(())
+        self.on_record(id, |d, record, _, now| {
+            let evaluated = EventKind::Evaluated {
+                responded: evaluation.responded,
+                resolved: evaluation.resolved,
+                satisfied: evaluation.satisfied,
+            };
+            d.commit(record, now, smallvec![evaluated], None)
+        })
     }
 
     /// Escalates every open ticket whose deadline passed by `now` (an
@@ -1001,12 +988,28 @@ impl Dispatcher {
         &self,
         id: &str,
         worker: &str,
-        f: impl FnOnce(
-            &Self,
-            &mut TicketRecord,
-            &mut Option<(Timestamp, u64)>,
-            Timestamp,
-        ) -> Result<T, OpError>,
+        f: impl FnOnce(&Self, &mut TicketRecord, &mut Due, Timestamp) -> Result<T, OpError>,
+    ) -> Result<T, OpError> {
+        self.on_record(id, |d, record, due, now| {
+            if matches!(record.state(), State::Claimed | State::Responded)
+                && record.worker() != Some(worker)
+            {
+                return Err(OpError::NotHolder {
+                    ticket: id.to_string(),
+                    worker: worker.to_string(),
+                    holder: record.worker().map(str::to_string),
+                });
+            }
+            f(d, record, due, now)
+        })
+    }
+
+    /// Runs one operation on a ticket under its lock: `f` gets the record,
+    /// its deadline entry and the time.
+    fn on_record<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&Self, &mut TicketRecord, &mut Due, Timestamp) -> Result<T, OpError>,
     ) -> Result<T, OpError> {
         let now = self.now();
         let slot = self.slot_or_err(id)?;
@@ -1018,15 +1021,6 @@ impl Dispatcher {
         else {
             return Err(OpError::UnknownTicket(id.to_string()));
         };
-        if matches!(record.state(), State::Claimed | State::Responded)
-            && record.worker() != Some(worker)
-        {
-            return Err(OpError::NotHolder {
-                ticket: id.to_string(),
-                worker: worker.to_string(),
-                holder: record.worker().map(str::to_string),
-            });
-        }
         let result = f(self, record, due, now);
         drop(held);
         if result.is_ok() {

@@ -96,7 +96,7 @@ pub struct Receipt {
 ///
 /// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
 /// d.submit(Ticket::new("T1", "挪车").with_address("海淀区学院路街道")).unwrap();
-/// let claim = d.claim("street:110108010", "worker-1").unwrap();
+/// let claim = d.claim("street:110108010", "worker-1").unwrap().expect("a queued ticket");
 /// assert_eq!(claim.id, "T1");
 /// assert_eq!(claim.ticket.text, "挪车");
 /// ```
