@@ -8,6 +8,7 @@
 //! chunk of purged-id fingerprints).
 
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -162,7 +163,7 @@ impl DispatcherBuilder {
         dir: impl AsRef<Path>,
         options: JournalOptions,
     ) -> Result<(Dispatcher, Recovery), OpenError> {
-        let mut replay = Replay::default();
+        let mut replay = Replay::new();
         let (journal, recovery) = Journal::open(dir, options, |replayed| replay.take(replayed))?;
         let rebuild = replay.finish().map_err(|source| JournalError::Replay {
             file: journal.dir().to_path_buf(),
@@ -183,15 +184,34 @@ const DECODE_BATCH: usize = 8_192;
 
 /// What the journal replays, applied to a [`Rebuild`]. Snapshot items are
 /// independent tickets: they are decoded and rebuilt in parallel batches
-/// (most of a restore's time); log records are applied in order.
-#[derive(Default)]
+/// (most of a restore's time) while the journal reads on — at most
+/// `IN_FLIGHT` batches at once, so memory stays bounded; log records are
+/// applied in order, after every snapshot item.
 struct Replay {
     rebuild: Rebuild,
     snapshot: Vec<(u64, Vec<u8>)>,
     index: u64,
+    sender: mpsc::Sender<Result<Vec<Decoded>, BoxError>>,
+    receiver: mpsc::Receiver<Result<Vec<Decoded>, BoxError>>,
+    in_flight: usize,
 }
 
+/// Snapshot batches being decoded while the journal reads the next.
+const IN_FLIGHT: usize = 4;
+
 impl Replay {
+    fn new() -> Replay {
+        let (sender, receiver) = mpsc::channel();
+        Replay {
+            rebuild: Rebuild::default(),
+            snapshot: Vec::new(),
+            index: 0,
+            sender,
+            receiver,
+            in_flight: 0,
+        }
+    }
+
     fn take(&mut self, replayed: Replayed) -> Result<(), BoxError> {
         let index = self.index;
         self.index += 1;
@@ -199,7 +219,10 @@ impl Replay {
             Replayed::Snapshot(bytes) => {
                 self.snapshot.push((index, bytes));
                 if self.snapshot.len() >= DECODE_BATCH {
-                    self.flush()?;
+                    if self.in_flight >= IN_FLIGHT {
+                        self.receive_one()?;
+                    }
+                    self.spawn_batch();
                 }
             }
             Replayed::Log { payload, .. } => {
@@ -217,14 +240,23 @@ impl Replay {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), BoxError> {
-        if self.snapshot.is_empty() {
-            return Ok(());
-        }
-        let decoded: Vec<Decoded> = std::mem::take(&mut self.snapshot)
-            .into_par_iter()
-            .map(|(index, bytes)| decode_item(index, &bytes))
-            .collect::<Result<_, BoxError>>()?;
+    fn spawn_batch(&mut self) {
+        let batch = std::mem::take(&mut self.snapshot);
+        let sender = self.sender.clone();
+        rayon::spawn(move || {
+            let decoded = batch
+                .into_par_iter()
+                .map(|(index, bytes)| decode_item(index, &bytes))
+                .collect();
+            // The receiver lives until every batch is received.
+            let _ = sender.send(decoded);
+        });
+        self.in_flight += 1;
+    }
+
+    fn receive_one(&mut self) -> Result<(), BoxError> {
+        let decoded = self.receiver.recv()??;
+        self.in_flight -= 1;
         let mut tickets = Vec::with_capacity(decoded.len());
         for item in decoded {
             match item {
@@ -233,6 +265,17 @@ impl Replay {
             }
         }
         self.rebuild.tickets(tickets);
+        Ok(())
+    }
+
+    /// Waits for every snapshot item to be decoded and taken.
+    fn flush(&mut self) -> Result<(), BoxError> {
+        if !self.snapshot.is_empty() {
+            self.spawn_batch();
+        }
+        while self.in_flight > 0 {
+            self.receive_one()?;
+        }
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use parking_lot::Mutex;
+use rayon::prelude::*;
 use smallvec::smallvec;
 
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
@@ -177,51 +178,17 @@ impl Rebuild {
         *s.purged.write() = self.purged;
         s.seq.store(self.next_queued, Ordering::Relaxed);
         s.total.store(self.records.len(), Ordering::Release);
-        let mut leases = Vec::new();
-        for (index, (key, slot)) in self.records.into_iter().enumerate() {
-            let mut guard = slot.lock();
-            let Held {
-                record: Some(record),
-                due,
-            } = &mut *guard
-            else {
-                continue;
-            };
-            if record.state().is_open() {
-                if let Some(kind) = cut_off(record) {
-                    complete(d, record, kind).map_err(|source| RestoreError {
-                        index: index as u64,
-                        ticket: key.to_string(),
-                        source,
-                    })?;
-                }
-                d.queue(record.agency()).open.fetch_add(1, Ordering::AcqRel);
-                if record.is_escalated() {
-                    s.escalated.insert(key.clone(), ());
-                } else {
-                    let seq = s.seq.fetch_add(1, Ordering::Relaxed);
-                    s.deadlines.insert(record.deadline(), seq, key.clone());
-                    *due = Some((record.deadline(), seq));
-                }
-                match record.state() {
-                    State::Dispatched => d.queue(record.agency()).list.push(Entry {
-                        priority: record.priority(),
-                        received_at: record.received_at(),
-                        seq: record.queued,
-                        ticket: key.clone(),
-                        version: record.version(),
-                    }),
-                    State::Claimed => {
-                        if let Some(until) = record.lease_until() {
-                            leases.push((record.queued, until, key.clone(), record.version()));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            drop(guard);
-            s.records.insert(key, slot);
-        }
+        // Every index the records go into takes concurrent inserts: install
+        // them on every core (a million tickets took 1.5 s on one).
+        let records: Vec<(Arc<str>, Arc<Slot>)> = self.records.into_iter().collect();
+        let mut leases: Vec<Lease> = records
+            .into_par_iter()
+            .enumerate()
+            .map(|(index, (key, slot))| install_one(d, index, key, slot))
+            .collect::<Result<Vec<Option<Lease>>, RestoreError>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         // Leases ending at the same moment lapse in the order the tickets
         // were queued, as they would have live (they are requeued with new
         // numbers in that order): the map above is walked in random order.
@@ -232,6 +199,63 @@ impl Rebuild {
         }
         Ok(())
     }
+}
+
+/// A claim's lease to register: (work-list number, end, ticket, version).
+type Lease = (u64, Timestamp, Arc<str>, u32);
+
+/// Puts one restored ticket into the runtime: its indexes, then the
+/// registry. Returns its lease if it is claimed (registered in order later).
+fn install_one(
+    d: &Dispatcher,
+    index: usize,
+    key: Arc<str>,
+    slot: Arc<Slot>,
+) -> Result<Option<Lease>, RestoreError> {
+    let s = &*d.shared;
+    let mut lease = None;
+    let mut guard = slot.lock();
+    if let Held {
+        record: Some(record),
+        due,
+    } = &mut *guard
+    {
+        if record.state().is_open() {
+            if let Some(kind) = cut_off(record) {
+                complete(d, record, kind).map_err(|source| RestoreError {
+                    index: index as u64,
+                    ticket: key.to_string(),
+                    source,
+                })?;
+            }
+            d.queue(record.agency()).open.fetch_add(1, Ordering::AcqRel);
+            if record.is_escalated() {
+                s.escalated.insert(key.clone(), ());
+            } else {
+                let seq = s.seq.fetch_add(1, Ordering::Relaxed);
+                s.deadlines.insert(record.deadline(), seq, key.clone());
+                *due = Some((record.deadline(), seq));
+            }
+            match record.state() {
+                State::Dispatched => d.queue(record.agency()).list.push(Entry {
+                    priority: record.priority(),
+                    received_at: record.received_at(),
+                    seq: record.queued,
+                    ticket: key.clone(),
+                    version: record.version(),
+                }),
+                State::Claimed => {
+                    lease = record
+                        .lease_until()
+                        .map(|until| (record.queued, until, key.clone(), record.version()));
+                }
+                _ => {}
+            }
+        }
+    }
+    drop(guard);
+    s.records.insert(key, slot);
+    Ok(lease)
 }
 
 /// What an operation cut off after its first event was doing.
