@@ -127,6 +127,7 @@ pub mod config;
 pub mod dispatch;
 pub mod error;
 pub mod evaluate;
+mod fnv;
 pub mod journal;
 pub mod jsonl;
 pub mod locate;

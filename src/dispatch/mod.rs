@@ -1140,7 +1140,5 @@ fn events_of(record: &TicketRecord, from: usize) -> Vec<Event> {
 /// snapshots): 64-bit FNV-1a. Two ids share one with odds of about
 /// n / 2^64 — a fresh id is wrongly refused as purged practically never.
 fn fingerprint(id: &str) -> u64 {
-    id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    crate::fnv::fnv1a(id.as_bytes())
 }

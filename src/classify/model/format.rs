@@ -18,16 +18,11 @@
 //! ```
 
 use super::{Entry, Inner, ModelError, Row, MAX_BITS, MAX_LABELS};
+// FNV-1a: enough to catch a corrupt file.
+use crate::fnv::fnv1a;
 
 const MAGIC: &[u8; 8] = b"HLRMODEL";
 const VERSION: u32 = 1;
-
-/// FNV-1a, 64 bits: enough to catch a corrupt file (not an adversary).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
 
 pub(crate) fn encode(m: &Inner) -> Vec<u8> {
     let rows = &m.rows[..m.rows.len() - 1];
