@@ -421,8 +421,9 @@ impl TicketRecord {
     }
 
     /// Whether the events of one operation are legal in order: the first
-    /// against the current state, each `Dispatched` after it completing a
-    /// submit, return or reassignment.
+    /// against the current state, and a `Dispatched` after it only to
+    /// complete a return or reassignment. (A submit's two events are built
+    /// on a fresh record, not checked here.)
     pub(crate) fn check_all(&self, kinds: &[EventKind]) -> Result<(), TransitionError> {
         let Some((first, rest)) = kinds.split_first() else {
             return Ok(());
@@ -431,7 +432,7 @@ impl TicketRecord {
         let completes = matches!(
             first,
             EventKind::Returned { .. } | EventKind::Reassigned { .. }
-        ) || self.state == State::Received;
+        );
         match rest {
             [] => Ok(()),
             [EventKind::Dispatched { .. }] if completes => Ok(()),

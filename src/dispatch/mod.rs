@@ -270,7 +270,7 @@ impl Dispatcher {
     pub fn submit(&self, ticket: Ticket) -> Result<Receipt, SubmitError> {
         let pending = self.prepare(ticket, self.now())?;
         if let Some(sink) = &self.shared.sink {
-            let events = events_of(&pending.record, 0);
+            let events = events_of(&pending.record);
             let change = Change::Events {
                 events: &events,
                 queued: Some(pending.queued),
@@ -307,10 +307,8 @@ impl Dispatcher {
         }
         let mut refused = None;
         if let (Some(sink), false) = (&self.shared.sink, pending.is_empty()) {
-            let events: Vec<Vec<Event>> = pending
-                .iter()
-                .map(|(_, p)| events_of(&p.record, 0))
-                .collect();
+            let events: Vec<Vec<Event>> =
+                pending.iter().map(|(_, p)| events_of(&p.record)).collect();
             let changes: Vec<Change<'_>> = events
                 .iter()
                 .zip(&pending)
@@ -1121,12 +1119,13 @@ impl Dispatcher {
     }
 }
 
-/// A record's events from `from` on, as a sink receives them.
-fn events_of(record: &TicketRecord, from: usize) -> Vec<Event> {
+/// A new record's events, as a sink receives them.
+fn events_of(record: &TicketRecord) -> Vec<Event> {
     let id = &record.ticket().id;
-    record.history()[from..]
+    record
+        .history()
         .iter()
-        .zip(from as u32..)
+        .zip(0..)
         .map(|((at, kind), seq)| Event {
             ticket: id.clone(),
             seq,
