@@ -22,6 +22,9 @@ use rand::{Rng, SeedableRng};
 #[path = "../examples/durable_load.rs"]
 mod durable_load;
 
+mod common;
+use common::segments;
+
 /// The child's `durable_load` arguments, space-separated.
 const CHILD_ARGS: &str = "HOTLINE_CRASH_CHILD_ARGS";
 
@@ -201,16 +204,6 @@ fn run_child(args: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
-    files
 }
 
 #[test]

@@ -1,15 +1,18 @@
 //! The dispatch runtime's operations, one behaviour per test, with a clock
 //! the tests control (no sleeping).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hotline_router::dispatch::{
-    Change, Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError,
-    Sink, SinkError, State, SubmitError,
+    Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError, State,
+    SubmitError,
 };
 use hotline_router::evaluate::{GroupBy, MonthError};
 use hotline_router::{Priority, Router, RouterConfig, RuleConfig, Ticket};
 use jiff::{SignedDuration, Timestamp};
+
+mod common;
+use common::Log;
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 
@@ -28,20 +31,6 @@ fn noise(id: &str, clock: &ManualClock) -> Ticket {
 }
 
 const HUJIALOU: &str = "street:110105003";
-
-#[derive(Default)]
-struct Log(Mutex<Vec<Event>>);
-impl Sink for Log {
-    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
-        let mut log = self.0.lock().unwrap();
-        for change in changes {
-            if let Change::Events { events, .. } = change {
-                log.extend(events.iter().cloned());
-            }
-        }
-        Ok(())
-    }
-}
 
 #[test]
 fn smoke_submit_claim_respond_resolve_evaluate() {
@@ -351,7 +340,7 @@ fn events_rebuild_the_same_state() {
     d.return_ticket("T1", "w", "no").unwrap();
     clock.advance(SignedDuration::from_hours(3));
     d.overdue(clock.now());
-    let events = log.0.lock().unwrap().clone();
+    let events = log.events();
     // In order per ticket, without gaps.
     for id in ["T0", "T1", "G"] {
         let seqs: Vec<u32> = events

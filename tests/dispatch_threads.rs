@@ -12,11 +12,14 @@ use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
 
 use hotline_router::dispatch::{
-    Change, Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError,
-    Sink, SinkError, State, SubmitError,
+    Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError, State,
+    SubmitError,
 };
 use hotline_router::{Router, RouterConfig, RuleConfig, Ticket};
 use jiff::{SignedDuration, Timestamp};
+
+mod common;
+use common::Log;
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
@@ -53,27 +56,6 @@ fn noise(id: &str, at: Timestamp) -> Ticket {
     Ticket::new(id, "楼上装修噪音太大")
         .with_address("朝阳区呼家楼街道")
         .with_received_at(at)
-}
-
-/// Every event, in the order the observer saw them (per ticket that is the
-/// order they were applied: the observer runs under the ticket's lock).
-#[derive(Default)]
-struct Log(Mutex<Vec<Event>>);
-impl Sink for Log {
-    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
-        let mut log = self.0.lock().unwrap();
-        for change in changes {
-            if let Change::Events { events, .. } = change {
-                log.extend(events.iter().cloned());
-            }
-        }
-        Ok(())
-    }
-}
-impl Log {
-    fn events(&self) -> Vec<Event> {
-        self.0.lock().unwrap().clone()
-    }
 }
 
 /// Events grouped per ticket, in log order.

@@ -16,6 +16,9 @@ use hotline_router::journal::{
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+mod common;
+use common::segments;
+
 /// A fresh, empty directory for one test.
 fn temp(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -54,16 +57,6 @@ fn open_with(
 
 fn open(dir: &Path) -> (Journal, Replay, Recovery) {
     open_with(dir, JournalOptions::new()).unwrap()
-}
-
-fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn names(dir: &Path) -> BTreeSet<String> {
