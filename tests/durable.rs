@@ -1152,3 +1152,48 @@ fn regression_coordinates_come_back_from_the_journal_bit_for_bit() {
     drop(restored);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Records that pass their checksum but do not fit the tickets' histories —
+/// not JSON, JSON of another shape, an event for a ticket never received,
+/// an event out of sequence — refuse the open with a typed error naming
+/// the file; nothing panics.
+#[test]
+fn well_checksummed_garbage_in_the_log_is_a_typed_error() {
+    let clock = start_clock();
+    let received = {
+        let dir = fresh_dir("garbage-source");
+        let (d, _) = open(&dir, &clock);
+        d.submit(noise("G1")).unwrap();
+        let json = serde_json::to_string(&d.record("G1").unwrap().history()[0].1).unwrap();
+        drop(d);
+        let _ = fs::remove_dir_all(&dir);
+        json
+    };
+    let at = serde_json::to_string(&clock.now()).unwrap();
+    let garbage = [
+        "not json at all".to_string(),
+        r#"{"events":{"events":[{"ticket":"X"}]}}"#.to_string(),
+        r#"{"something_else":[]}"#.to_string(),
+        format!(
+            r#"{{"events":{{"events":[{{"ticket":"X","seq":0,"at":{at},"kind":"lease_expired"}}]}}}}"#
+        ),
+        format!(
+            r#"{{"events":{{"events":[{{"ticket":"G1","seq":5,"at":{at},"kind":{received}}}]}}}}"#
+        ),
+    ];
+    for (n, payload) in garbage.iter().enumerate() {
+        let dir = fresh_dir(&format!("garbage-{n}"));
+        let (journal, _) =
+            Journal::open(&dir, JournalOptions::new(), |_| Ok::<_, JournalError>(())).unwrap();
+        journal.append(&[payload.as_bytes()]).unwrap();
+        drop(journal);
+        match Dispatcher::builder(router()).open_journal(&dir, JournalOptions::new()) {
+            Err(OpenError::Journal(JournalError::Replay { file, .. })) => {
+                assert!(file.starts_with(&dir), "{n}: {}", file.display())
+            }
+            Err(other) => panic!("{n}: expected a replay error, got {other}"),
+            Ok(_) => panic!("{n}: {payload} was accepted"),
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
