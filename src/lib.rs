@@ -121,6 +121,7 @@
 
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 
+pub mod analytics;
 pub mod calendar;
 pub mod classify;
 pub mod config;
