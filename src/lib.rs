@@ -133,6 +133,7 @@ pub mod journal;
 pub mod jsonl;
 pub mod locate;
 pub mod replay;
+pub mod report;
 mod rng;
 pub mod router;
 pub mod rules;

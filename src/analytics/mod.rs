@@ -6,4 +6,15 @@
 //! come and keeps bounded state, so it runs beside routing on a live
 //! stream or over a year of history alike.
 //!
+//! * [`topics`] — 每月一题 candidates: category × place × wording, ranked by
+//!   volume, growth, persistence, spread and difficulty, with evidence.
+//! * [`governance`] — 治理类街乡镇: streets by volume (per 10,000 residents
+//!   with a population table) and 三率.
+//!
 //! [`TicketRecord`]: crate::dispatch::TicketRecord
+
+pub mod governance;
+mod month;
+pub mod topics;
+
+pub use month::{Month, ParseMonthError};

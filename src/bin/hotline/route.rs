@@ -14,7 +14,9 @@ use clap::Args;
 use hotline_router::classify::model::{Model, ModelError};
 use hotline_router::jsonl::{self, Summary};
 use hotline_router::locate::geojson::Untidy;
-use hotline_router::{JurisdictionsConfig, Router, RouterConfig, RoutingConfig, TaxonomyConfig};
+use hotline_router::{
+    JurisdictionsConfig, Router, RouterBuilder, RouterConfig, RoutingConfig, TaxonomyConfig,
+};
 
 /// The options of the route command.
 ///
@@ -134,6 +136,19 @@ fn read(path: &Path) -> Result<String, String> {
 
 /// The router the options ask for.
 fn router(a: &RouteArgs, prog: &str) -> Result<Router, String> {
+    let (builder, config) = configure(a, prog)?;
+    builder.build(config).map_err(|e| e.to_string())
+}
+
+/// The router builder and configuration the options ask for, before the
+/// router is built: for a command that needs the configuration too (the
+/// district polygons of `hotline report`'s map). Skipped GeoJSON features
+/// are listed on stderr, each message prefixed with `prog`.
+///
+/// # Errors
+///
+/// A message naming the file or option that is wrong.
+pub fn configure(a: &RouteArgs, prog: &str) -> Result<(RouterBuilder, RouterConfig), String> {
     let mut builder = Router::builder();
     if let Some(path) = &a.model {
         builder.model(load_model(path)?);
@@ -189,5 +204,5 @@ fn router(a: &RouteArgs, prog: &str) -> Result<Router, String> {
             eprintln!("{prog}: the default override rules name Beijing streets; dropped for this layer (--routing sets your own)");
         }
     }
-    builder.build(config).map_err(|e| e.to_string())
+    Ok((builder, config))
 }
