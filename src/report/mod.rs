@@ -188,7 +188,7 @@ pub struct AlertRow {
 ///     ])
 ///     .build();
 /// assert_eq!(report.input().tickets, 1);
-/// assert_eq!(report.input().bad_lines, [(2, "the ticket has no text and no address".to_string())]);
+/// assert_eq!(report.input().bad_lines, [(2, "ticket has no text and no address".to_string())]);
 /// assert_eq!(report.districts()[0].name, "朝阳区");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -395,7 +395,8 @@ struct Cell {
 /// // Outside November and its look-back: not kept.
 /// let old = t.clone().with_received_at("2023-01-02T19:00:00+08:00".parse()?);
 /// assert!(!topics.add(&old, &router.route(&old)?));
-/// assert_eq!(topics.rank("2024-11".parse()?)[0].wording, "车位");
+/// // 停车 and 车位 weigh the same: the first in code-point order names it.
+/// assert_eq!(topics.rank("2024-11".parse()?)[0].wording, "停车");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]

@@ -17,10 +17,13 @@ enum Scope {
     Streetless(Key),
 }
 
-/// Counts per (category, district, wording), over all streets.
-type DistrictSums = BTreeMap<(u16, u16, u32), u32>;
+/// (category, district, wording): a problem in a district, all streets.
+type Group = (u16, u16, u32);
 
-fn group(key: &Key) -> (u16, u16, u32) {
+/// Counts per [`Group`].
+type DistrictSums = BTreeMap<Group, u32>;
+
+fn group(key: &Key) -> Group {
     (key.category, key.district, key.wording)
 }
 
@@ -157,7 +160,7 @@ impl Topics {
     /// The month's candidates' scopes: a district where the problem is
     /// spread, its streets otherwise.
     fn scopes(&self, cells: &foldhash::HashMap<Key, Cell>) -> Vec<Scope> {
-        let mut groups: BTreeMap<(u16, u16, u32), Vec<(&Key, u32)>> = BTreeMap::new();
+        let mut groups: BTreeMap<Group, Vec<(&Key, u32)>> = BTreeMap::new();
         for (k, c) in cells {
             groups.entry(group(k)).or_default().push((k, c.tickets));
         }

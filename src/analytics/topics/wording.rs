@@ -126,12 +126,12 @@ fn is_han(c: char) -> bool {
 }
 
 /// The names of a place, for [`content_phrase`] to remove.
-pub(crate) fn place_names<'j>(
-    j: &'j Jurisdictions,
+pub(crate) fn place_names(
+    j: &Jurisdictions,
     district: Option<crate::DistrictId>,
     street: Option<crate::StreetId>,
     community: Option<crate::CommunityId>,
-) -> [&'j str; 3] {
+) -> [&str; 3] {
     [
         district.map_or("", |d| j.district(d).name()),
         street.map_or("", |s| j.street(s).name()),
@@ -162,7 +162,7 @@ mod tests {
             (
                 "我们楼的电梯又坏了，一个星期了也没人修",
                 "housing.elevator",
-                "电梯",
+                "电梯又坏",
             ),
             (
                 "路边有辆僵尸车长期停放，好几年没动过了",
