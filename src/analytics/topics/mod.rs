@@ -46,7 +46,8 @@
 //! # Memory
 //!
 //! Tickets are folded into one counter per month × category × place ×
-//! wording (about 64 bytes plus a few evidence ids); no text is kept.
+//! wording (about 100 bytes with its hash-table slot, plus up to
+//! [`evidence`](TopicsConfig::evidence) ticket ids); no text is kept.
 //! A month holds at most [`max_cells`](TopicsConfig::max_cells) counters:
 //! beyond that, new wordings of a category and district are counted
 //! together as 其他表述. With [`Topics::only`] set, tickets outside the
