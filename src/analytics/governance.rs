@@ -248,10 +248,21 @@ pub enum RankedBy {
 ///
 /// ```
 /// use hotline_router::analytics::governance::Governance;
-/// use hotline_router::Router;
+/// use hotline_router::{Router, Ticket};
 ///
-/// let list = Governance::new(&Router::beijing()).list("2024-11".parse().unwrap());
-/// assert!(list.rows.is_empty());
+/// let router = Router::beijing();
+/// let mut g = Governance::new(&router);
+/// for (id, month) in [("T1", "2024-10"), ("T2", "2024-11"), ("T3", "2024-11")] {
+///     let t = Ticket::new(id, "垃圾没人清运")
+///         .with_address("朝阳区呼家楼街道")
+///         .with_received_at(format!("{month}-05T09:00:00+08:00").parse()?);
+///     g.add(&t, &router.route(&t)?);
+/// }
+/// let row = &g.list("2024-11".parse()?).rows[0];
+/// assert_eq!((row.rank, row.name.as_str(), row.district.as_str()), (1, "呼家楼街道", "朝阳区"));
+/// assert_eq!((row.volume, row.previous_rank), (2, Some(1)));
+/// assert!(row.rates.is_none() && row.flags.is_empty()); // no records given
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreetRow {

@@ -94,23 +94,29 @@ pub use summary::{CategoryRow, DistrictRow, InputSummary, StreetRow};
 const LISTED_BAD_LINES: usize = 50;
 
 /// One incident (many callers, one problem) for the report's incidents
-/// section.
+/// section; district and street are codes, shown by name.
 ///
 /// # Examples
 ///
 /// ```
-/// use hotline_router::report::IncidentRow;
+/// use hotline_router::report::{IncidentRow, Report};
+/// use hotline_router::Router;
 ///
-/// let row = IncidentRow {
+/// let burst = IncidentRow {
 ///     incident: "D0003-000120".into(),
 ///     category: "utilities.water".into(),
 ///     district: Some("110105".into()),
 ///     street: Some("110105003".into()),
 ///     size: 4,
-///     first_at: "2024-11-03T08:10:00+08:00".parse().unwrap(),
-///     last_at: "2024-11-03T09:40:00+08:00".parse().unwrap(),
+///     first_at: "2024-11-03T08:10:00+08:00".parse()?,
+///     last_at: "2024-11-03T09:40:00+08:00".parse()?,
 /// };
-/// assert_eq!(row.size, 4);
+/// let html = Report::builder(&Router::beijing())
+///     .month("2024-11".parse()?)
+///     .incidents([burst])
+///     .render();
+/// assert!(html.contains("D0003-000120") && html.contains("呼家楼街道"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct IncidentRow {

@@ -80,10 +80,18 @@ fn change(now: u32, before: Option<u32>) -> Option<f64> {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::report::DistrictRow;
+/// use hotline_router::report::Report;
+/// use hotline_router::{Router, Ticket};
 ///
-/// let row = DistrictRow { code: "110105".into(), name: "朝阳区".into(), volume: 3, previous: None, rates: None };
-/// assert!(row.rates.is_none());
+/// let at = "2024-11-20T09:00:00+08:00".parse()?;
+/// let report = Report::builder(&Router::beijing())
+///     .tickets([Ticket::new("T1", "挪车").with_address("海淀区学院路街道").with_received_at(at)])
+///     .build();
+/// let busiest = &report.districts()[0];
+/// assert_eq!((busiest.name.as_str(), busiest.volume), ("海淀区", 1));
+/// assert!(busiest.rates.is_none()); // no records given
+/// assert_eq!(report.districts().len(), 16); // every district, quiet ones too
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DistrictRow {
@@ -104,10 +112,19 @@ pub struct DistrictRow {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::report::StreetRow;
+/// use hotline_router::report::Report;
+/// use hotline_router::{Router, Ticket};
 ///
-/// let row = StreetRow { code: "110105003".into(), name: "呼家楼街道".into(), district: "朝阳区".into(), volume: 40, previous: Some(20), top_category: "供暖".into(), top_share: 0.5 };
-/// assert_eq!(row.top_share * f64::from(row.volume), 20.0);
+/// let at = "2024-11-20T09:00:00+08:00".parse()?;
+/// let tickets = ["暖气不热", "暖气片冰凉", "楼上装修太吵"].map(|text| {
+///     Ticket::new(text, text).with_address("朝阳区呼家楼街道").with_received_at(at)
+/// });
+/// let report = Report::builder(&Router::beijing()).tickets(tickets).build();
+/// let hot = &report.streets()[0];
+/// assert_eq!((hot.name.as_str(), hot.volume), ("呼家楼街道", 3));
+/// assert_eq!(hot.top_category, "供暖");
+/// assert!((hot.top_share - 2.0 / 3.0).abs() < 1e-9);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreetRow {

@@ -298,10 +298,21 @@ impl Outcome {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::analytics::topics::Score;
+/// use hotline_router::analytics::topics::Topics;
+/// use hotline_router::{Router, Ticket};
 ///
-/// let s = Score { volume: 1.0, growth: 0.5, persistence: 1.0, spread: 0.25, difficulty: None, total: 0.8 };
-/// assert!(s.difficulty.is_none()); // no records were given
+/// let router = Router::beijing();
+/// let mut topics = Topics::new(&router);
+/// let t = Ticket::new("T1", "楼上装修噪音太大")
+///     .with_address("西城区德胜街道")
+///     .with_received_at("2024-11-20T20:00:00+08:00".parse()?);
+/// topics.add(&t, &router.route(&t)?);
+/// let score = topics.rank("2024-11".parse()?)[0].score;
+/// assert_eq!(score.volume, 1.0); // the month's only candidate is its busiest
+/// assert_eq!(score.growth, 0.0); // no earlier month was read
+/// assert_eq!(score.difficulty, None); // no records were given
+/// assert!(0.0 < score.total && score.total < 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Score {
@@ -323,14 +334,25 @@ pub struct Score {
 ///
 /// # Examples
 ///
-/// See [`Topics::rank`] and the [module documentation](self).
-///
 /// ```
 /// use hotline_router::analytics::topics::Topics;
-/// use hotline_router::Router;
+/// use hotline_router::{Router, Ticket};
 ///
-/// let topics = Topics::new(&Router::beijing());
-/// assert!(topics.rank("2024-11".parse().unwrap()).is_empty());
+/// let router = Router::beijing();
+/// let mut topics = Topics::new(&router);
+/// for (id, month) in [("A", "2024-10"), ("B", "2024-10"), ("C", "2024-11"), ("D", "2024-11")] {
+///     let t = Ticket::new(id, "路边有辆僵尸车长期停放")
+///         .with_address("海淀区学院路街道")
+///         .with_received_at(format!("{month}-12T10:00:00+08:00").parse()?);
+///     topics.add(&t, &router.route(&t)?);
+/// }
+/// let c = &topics.rank("2024-11".parse()?)[0];
+/// assert_eq!(format!("{} · {} · {}", c.place.name(), c.category_name, c.wording), "海淀区学院路街道 · 停车、挪车 · 僵尸车");
+/// assert_eq!(c.history, [None, None, Some(2)]); // July and August were not read
+/// assert_eq!(c.months_present, 2);
+/// assert_eq!(c.evidence, ["C", "D"]);
+/// assert!(c.suggested); // it recurred
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
