@@ -5,6 +5,7 @@
 //! hotline predict  --model MODEL [--top K] < IN.jsonl > OUT.jsonl
 //! hotline evaluate --input LABELLED.jsonl [--input …] (--model MODEL | --folds K) [--json]
 //! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
+//! hotline qr       CODE [--buildings FILE] [--url TEMPLATE] > building.svg
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -16,12 +17,15 @@
 //!   trainer on them (`--folds`).
 //! * `route` is the JSON Lines router of `examples/route`, with the model
 //!   to classify by.
+//! * `qr` prints a building's QR code (一楼一码) as SVG: it opens the URL
+//!   template with the building's code in it.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
 
 mod evaluate;
 mod predict;
+mod qr;
 mod route;
 mod train;
 
@@ -50,6 +54,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Route JSON Lines tickets from stdin to decisions on stdout.
     Route(route::RouteArgs),
+    /// Print a building's QR code (一楼一码) as SVG on stdout.
+    Qr(qr::QrArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -110,6 +116,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
+        Command::Qr(args) => qr::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
