@@ -209,6 +209,16 @@ pub enum BuildingProblem {
         /// The longest code allowed, in bytes.
         limit: usize,
     },
+    /// The name or the address is longer than the limit (in a CSV file,
+    /// often an unclosed quote that swallowed the lines after it).
+    TooLong {
+        /// `name` or `address`.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// Another building has the same code.
     DuplicateCode {
         /// Where the first one was defined.
@@ -248,6 +258,11 @@ impl fmt::Display for BuildingProblem {
             InvalidCode { limit } => write!(
                 f,
                 "invalid code: expected at most {limit} ASCII letters, digits, '-', '_' or '.'"
+            ),
+            TooLong { field, len, limit } => write!(
+                f,
+                "the {field} is {len} bytes, more than the limit of {limit} \
+                 (an unclosed quote in the file?)"
             ),
             DuplicateCode { first } => write!(f, "duplicate code, first defined at {first}"),
             UnknownCommunity { community } => write!(f, "unknown community code '{community}'"),

@@ -254,7 +254,8 @@ fn build(csv: &str) -> Result<Router, hotline_router::BuildError> {
 #[test]
 fn registry_errors_name_the_file_line_and_problem() {
     let good = "A-1,甲,,110105003050,116.4452,39.9212\n";
-    let cases: [(String, &str); 8] = [
+    let long = "楼".repeat(342); // 1,026 bytes
+    let cases: [(String, &str); 9] = [
         (format!("{HEADER}{good}{good}"), "b.csv line 3: building 'A-1': duplicate code, first defined at b.csv line 2"),
         (format!("{HEADER}{good},乙,,110105003050,116.4452,39.9212\n"), "b.csv line 3: building '': empty building code"),
         (format!("{HEADER}A 1,甲,,110105003050,116.4452,39.9212\n"), "b.csv line 2: building 'A 1': invalid code"),
@@ -263,6 +264,7 @@ fn registry_errors_name_the_file_line_and_problem() {
         (format!("{HEADER}A-1,甲,,110105003050,116.4452,95\n"), "b.csv line 2: building 'A-1': invalid coordinates (116.4452, 95)"),
         // 中关村, 海淀区: a typo'd point 12 km from its community.
         (format!("{HEADER}A-1,甲,,110105003050,116.3160,39.9830\n"), "b.csv line 2: building 'A-1': the point is"),
+        (format!("{HEADER}A-1,{long},,110105003050,116.4452,39.9212\n"), "b.csv line 2: building 'A-1': the name is 1026 bytes, more than the limit of 1024"),
         (format!("# comment\n{HEADER}\n{good}A-2,乙,,110105003050,116.4452,39.9212,extra\nA-1,丙,,110105003050,116.4452,39.9212\n"), "b.csv line 6: building 'A-1': duplicate code, first defined at b.csv line 4"),
     ];
     for (csv, want) in &cases {

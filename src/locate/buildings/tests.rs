@@ -118,6 +118,19 @@ fn a_gcj02_point_is_stored_in_wgs84() {
 }
 
 #[test]
+#[cfg(target_pointer_width = "64")]
+fn a_building_record_is_56_bytes() {
+    // The figure the type's resource usage is computed from.
+    assert_eq!(std::mem::size_of::<Building>(), 56);
+    let registry = router().buildings();
+    let text: usize = registry
+        .iter()
+        .map(|(_, b)| b.code().len() + b.name().len() + b.address().len())
+        .sum();
+    assert!(registry.heap_bytes() >= 56 * registry.len() + text);
+}
+
+#[test]
 fn codes_are_url_safe() {
     for ok in ["110105003050-03", "A.b_C-9", &"9".repeat(MAX_CODE_LEN)] {
         assert_eq!(check_code(ok), Ok(()), "{ok}");
