@@ -16,7 +16,7 @@
 //!   [`tolerance_m`](BuildingsConfig::tolerance_m), checked with the
 //!   router's polygon index): a typo in the registry would otherwise
 //!   misroute every scan of that sticker. Each problem is a
-//!   [`BuildErrorKind::InvalidBuilding`](crate::BuildErrorKind::InvalidBuilding)
+//!   [`BuildErrorKind::InvalidBuilding`]
 //!   naming the file and line. A district without a polygon cannot be
 //!   checked, and is not.
 //! * **Locating.** A ticket whose code is in the registry is located
