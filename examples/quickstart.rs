@@ -13,13 +13,14 @@ fn main() {
     let started = std::time::Instant::now();
     let router = Router::beijing();
     println!(
-        "Built the Beijing router in {:.1} ms: {} categories, {} districts, {} streets, {} communities, {} agencies.\n",
+        "Built the Beijing router in {:.1} ms: {} categories, {} districts, {} streets, {} communities, {} agencies, {} sample buildings (一楼一码).\n",
         started.elapsed().as_secs_f64() * 1e3,
         router.categories().len(),
         router.jurisdictions().districts().len(),
         router.jurisdictions().streets().len(),
         router.jurisdictions().communities().len(),
         router.rules().agencies().len(),
+        router.buildings().len(),
     );
     let at = "2024-11-20T08:30:00+08:00".parse().expect("a valid time");
     let tickets = vec![
@@ -56,9 +57,11 @@ fn main() {
         Ticket::new("BJ-010", "我们企业想了解一下高新技术企业认定的惠企政策")
             .with_address("大兴区北京经济技术开发区")
             .with_channel(Channel::Enterprise),
+        // Scanned from the QR code on the building (一楼一码): located by its code.
         Ticket::new("BJ-011", "电梯突然停了，有人被困在里面，快来人")
             .with_coordinates(116.4716, 39.9142, Crs::Bd09)
-            .with_channel(Channel::Qr),
+            .with_channel(Channel::Qr)
+            .with_building("110105003050-03"),
         Ticket::new(
             "BJ-012",
             "Gostaria de saber como renovar o meu visto de trabalho.",

@@ -12,14 +12,15 @@
 //! implementation, and takes the same flags.
 //!
 //! Input, one ticket per line:
-//! `{"id","text","address"?,"lon"?,"lat"?,"crs"?: "wgs84"|"gcj02"|"bd09","channel"?,"received_at"?}`
+//! `{"id","text","address"?,"lon"?,"lat"?,"crs"?: "wgs84"|"gcj02"|"bd09","channel"?,"building"?,"received_at"?}`
 //! (a ticket without `received_at` is taken as received when it is routed,
-//! on the wall clock).
+//! on the wall clock; `building` is a building code of the registry, 一楼一码).
 //!
 //! Output, exactly one line per input line, in order: the decision
 //! (`{"id","category","domain","categories","confidence","classified_by","low_confidence",
-//! "district","street","community","located_by","agency","co_agencies","priority","deadline",
-//! "language","language_service","explain"}`) or, for a
+//! "district","street","community","building"?,"located_by","agency","co_agencies","priority",
+//! "deadline","language","language_service","explain"}`, `building` only for a ticket located by
+//! its building code) or, for a
 //! line that cannot be parsed or routed, `{"id": <id or null>, "line": <n>, "error": "<what>"}`.
 //! Nothing is skipped silently, and memory stays constant: the input streams.
 //! The work is done by [`hotline_router::jsonl::route_lines`].
@@ -36,6 +37,9 @@
 //!   refused with `--reject-untidy`;
 //! * `--streets FILE` / `--communities FILE` CSV (`code,name,district_code`,
 //!   `code,name,street_code`) for the gazetteer (with `--districts`);
+//! * `--buildings FILE` the building registry (一楼一码), CSV
+//!   `code,name,address,community_code,lon,lat` with an optional `crs`
+//!   column (default: the embedded sample registry; none with `--districts`);
 //! * `--taxonomy FILE` / `--routing FILE` TOML in the format of
 //!   `data/beijing/taxonomy.toml` and `routing.toml`. With `--districts` but
 //!   no `--routing`, the default Beijing override rules (they name Beijing

@@ -22,6 +22,8 @@ use crate::locate::geojson::{parse_feature_collection, SkippedFeature, Untidy};
 use crate::locate::region::Region;
 use crate::rules::Priority;
 
+pub use crate::locate::buildings::{BuildingConfig, BuildingsConfig};
+
 /// Everything a [`Router`](crate::Router) is built from.
 ///
 /// `calendar` counts working days for deadlines (China's, with public
@@ -341,6 +343,10 @@ pub struct JurisdictionsConfig {
     pub streets: Vec<StreetConfig>,
     /// Communities and villages (社区/村).
     pub communities: Vec<CommunityConfig>,
+    /// The building registry (一楼一码): code → building, community and
+    /// point. Empty by default; [`JurisdictionsConfig::beijing`] carries the
+    /// sample registry ([`BuildingsConfig::beijing_sample`]).
+    pub buildings: BuildingsConfig,
 }
 
 /// A district.
@@ -475,7 +481,8 @@ impl RoutingConfig {
 }
 
 impl JurisdictionsConfig {
-    /// The embedded Beijing jurisdictions (see `data/beijing/SOURCES.md`).
+    /// The embedded Beijing jurisdictions (see `data/beijing/SOURCES.md`),
+    /// with the sample building registry.
     pub fn beijing() -> JurisdictionsConfig {
         JurisdictionsConfig::try_beijing().expect("embedded Beijing data is valid (tested)")
     }
@@ -488,6 +495,7 @@ impl JurisdictionsConfig {
             "embedded districts.geojson",
             "code",
         )?;
+        j.buildings = BuildingsConfig::beijing_sample();
         Ok(j)
     }
 
@@ -529,6 +537,7 @@ impl JurisdictionsConfig {
                 .collect(),
             streets: read_csv(streets, "streets csv")?,
             communities: read_csv(communities, "communities csv")?,
+            buildings: BuildingsConfig::default(),
         })
     }
 

@@ -161,6 +161,134 @@ pub enum BuildErrorKind {
         /// The automaton builder's message.
         message: String,
     },
+    /// A building of the registry (一楼一码) is unusable.
+    InvalidBuilding {
+        /// Where it was defined: `buildings.csv line 12`, or `buildings
+        /// #3` (0-based) for one made in code.
+        at: String,
+        /// Its code, as given (possibly empty).
+        code: String,
+        /// What is wrong with it.
+        problem: BuildingProblem,
+    },
+}
+
+/// What is wrong with one building of the registry: the detail of
+/// [`BuildErrorKind::InvalidBuilding`].
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{BuildErrorKind, BuildingsConfig, BuildingProblem, Router, RouterConfig};
+///
+/// let mut config = RouterConfig::beijing();
+/// config.jurisdictions.buildings = BuildingsConfig::from_csv(
+///     "code,name,address,community_code,lon,lat\n\
+///      B1,3号楼,东大桥路8号院3号楼,110105999999,116.445,39.921\n",
+///     "my-buildings.csv",
+/// ).unwrap();
+/// let err = Router::from_config(config).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "my-buildings.csv line 2: building 'B1': unknown community code '110105999999'"
+/// );
+/// assert!(matches!(
+///     err.kind(),
+///     BuildErrorKind::InvalidBuilding { problem: BuildingProblem::UnknownCommunity { .. }, .. }
+/// ));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildingProblem {
+    /// The code is empty.
+    EmptyCode,
+    /// The code has characters other than ASCII letters, digits, `-`, `_`
+    /// and `.`, or is longer than the limit (it goes into a QR code's URL
+    /// as it is).
+    InvalidCode {
+        /// The longest code allowed, in bytes.
+        limit: usize,
+    },
+    /// The name or the address is longer than the limit (in a CSV file,
+    /// often an unclosed quote that swallowed the lines after it).
+    TooLong {
+        /// `name` or `address`.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// Another building has the same code.
+    DuplicateCode {
+        /// Where the first one was defined.
+        first: String,
+    },
+    /// The community code is not one of the router's communities.
+    UnknownCommunity {
+        /// The community code given.
+        community: String,
+    },
+    /// Longitude or latitude is not a finite number in range.
+    InvalidCoordinates {
+        /// The longitude, as given.
+        lon: String,
+        /// The latitude, as given.
+        lat: String,
+    },
+    /// The point is outside the polygon of the community's district, by
+    /// more than the registry's tolerance.
+    OutsideDistrict {
+        /// The community's district: name and code.
+        district: String,
+        /// How far outside its boundary the point is, in metres.
+        metres: u64,
+        /// The tolerance, in metres.
+        tolerance: u32,
+        /// The district the point falls in (name and code), if any.
+        falls_in: Option<String>,
+    },
+}
+
+impl fmt::Display for BuildingProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use BuildingProblem::*;
+        match self {
+            EmptyCode => f.write_str("empty building code"),
+            InvalidCode { limit } => write!(
+                f,
+                "invalid code: expected at most {limit} ASCII letters, digits, '-', '_' or '.'"
+            ),
+            TooLong { field, len, limit } => write!(
+                f,
+                "the {field} is {len} bytes, more than the limit of {limit} \
+                 (an unclosed quote in the file?)"
+            ),
+            DuplicateCode { first } => write!(f, "duplicate code, first defined at {first}"),
+            UnknownCommunity { community } => write!(f, "unknown community code '{community}'"),
+            InvalidCoordinates { lon, lat } => write!(
+                f,
+                "invalid coordinates ({lon}, {lat}): longitude must be in -180..=180 \
+                 and latitude in -90..=90"
+            ),
+            OutsideDistrict {
+                district,
+                metres,
+                tolerance,
+                falls_in,
+            } => {
+                write!(
+                    f,
+                    "the point is {metres} m outside {district}, the community's district \
+                     (tolerance {tolerance} m)"
+                )?;
+                match falls_in {
+                    Some(other) => write!(f, ", in {other}"),
+                    None => f.write_str(", in no district"),
+                }
+            }
+        }
+    }
 }
 
 impl BuildError {
@@ -245,6 +373,9 @@ impl fmt::Display for BuildError {
                 message,
             } => write!(f, "cannot parse {source_name}: {message}"),
             Automaton { message } => write!(f, "cannot build keyword automaton: {message}"),
+            InvalidBuilding { at, code, problem } => {
+                write!(f, "{at}: building '{code}': {problem}")
+            }
         }
     }
 }

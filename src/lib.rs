@@ -17,6 +17,8 @@
 //! * [`locate`] — a [`Locator`] finds the district by exact point-in-polygon
 //!   over a prebuilt grid index ([`PolygonIndex`]) and the street and
 //!   community from a gazetteer of names; clues vote, ties are never guessed.
+//!   A ticket carrying a building code (一楼一码) is located exactly by the
+//!   [`Buildings`] registry.
 //! * [`rules`] — a [`RuleSet`] compiles category × jurisdiction → agency,
 //!   co-handlers, priority and SLA into a dense table, checked at build.
 //! * [`router`] — a [`Router`] ties them together: `route(&ticket)` returns
@@ -145,10 +147,12 @@ pub use classify::language::{Language, LanguageService};
 pub use classify::model::Model;
 pub use classify::{Category, CategoryId, Classification, Classifier, Domain, KeywordId};
 pub use config::{
-    CategoryConfig, CommunityConfig, DistrictConfig, HandlerConfig, JurisdictionsConfig,
-    RouterConfig, RoutingConfig, RuleConfig, Sla, StreetConfig, TaxonomyConfig, UrgencyConfig,
+    BuildingConfig, BuildingsConfig, CategoryConfig, CommunityConfig, DistrictConfig,
+    HandlerConfig, JurisdictionsConfig, RouterConfig, RoutingConfig, RuleConfig, Sla, StreetConfig,
+    TaxonomyConfig, UrgencyConfig,
 };
-pub use error::{BuildError, BuildErrorKind, TicketError};
+pub use error::{BuildError, BuildErrorKind, BuildingProblem, TicketError};
+pub use locate::buildings::{Building, BuildingId, Buildings};
 pub use locate::jurisdictions::{
     Community, CommunityId, District, DistrictId, Jurisdictions, Street, StreetId,
 };

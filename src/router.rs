@@ -13,6 +13,7 @@ use crate::classify::normalize::normalize;
 use crate::classify::{Category, CategoryId, Classification, Classifier, Domain};
 use crate::config::RouterConfig;
 use crate::error::{BuildError, BuildErrorKind, TicketError};
+use crate::locate::buildings::{Building, Buildings};
 use crate::locate::jurisdictions::{DistrictId, Jurisdictions};
 use crate::locate::{LocatedBy, Location, LocationNote, Locator};
 use crate::rules::{AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
@@ -126,7 +127,8 @@ impl RouterBuilder {
     /// # Errors
     ///
     /// Any configuration problem, as a [`BuildError`] naming the item.
-    pub fn build(&self, config: RouterConfig) -> Result<Router, BuildError> {
+    pub fn build(&self, mut config: RouterConfig) -> Result<Router, BuildError> {
+        let buildings = std::mem::take(&mut config.jurisdictions.buildings);
         let classifier = Classifier::new(&config.taxonomy, &config.routing.fallback_category)?;
         let jurisdictions = Jurisdictions::new(&config.jurisdictions)?;
         // Moved out of the config, not copied: the national layer is 426k vertices.
@@ -137,7 +139,13 @@ impl RouterBuilder {
             .enumerate()
             .filter_map(|(i, d)| d.region.map(|r| (DistrictId(i as u32), r)))
             .unzip();
-        let locator = Locator::new(&jurisdictions, &districts, &regions)?;
+        let mut locator = Locator::new(&jurisdictions, &districts, &regions)?;
+        let mut region_of = vec![None; jurisdictions.districts().len()];
+        for (d, r) in districts.iter().zip(&regions) {
+            region_of[d.as_usize()] = Some(r);
+        }
+        let registry = Buildings::new(&buildings, &jurisdictions, &locator, &region_of)?;
+        locator.set_buildings(registry);
         let rules = RuleSet::new(&config.routing, &classifier, &jurisdictions)?;
         let offset = jiff::tz::Offset::from_hours(config.routing.utc_offset_hours)
             .map_err(|e| BuildError::parse("routing utc_offset_hours", e))?;
@@ -486,6 +494,12 @@ impl Router {
         &self.inner.jurisdictions
     }
 
+    /// The building registry (一楼一码; see
+    /// [`locate::buildings`](crate::locate::buildings)).
+    pub fn buildings(&self) -> &Buildings {
+        self.inner.locator.buildings()
+    }
+
     /// The category with this id.
     ///
     /// # Panics
@@ -626,6 +640,19 @@ impl<'r> Decision<'r> {
     pub fn community_code(&self) -> Option<&'r str> {
         let j = self.router.jurisdictions();
         self.location.community().map(|c| j.community(c).code())
+    }
+
+    /// The building, when the ticket carried a building code of the
+    /// registry (一楼一码): then [`located_by`](Decision::located_by) is
+    /// [`LocatedBy::Building`].
+    pub fn building(&self) -> Option<&'r Building> {
+        let registry = self.router.buildings();
+        self.location.building().map(|b| registry.building(b))
+    }
+
+    /// The building's code, when the ticket was located by it.
+    pub fn building_code(&self) -> Option<&'r str> {
+        self.building().map(Building::code)
     }
 
     /// Which clue located the ticket.
@@ -800,8 +827,29 @@ impl<'r> Decision<'r> {
                     locator.name_text(name)
                 ),
                 LocationNote::PointConflict { district } => format!(
-                    "conflict: coordinates fall in {}, the address outvotes them",
-                    dname(district)
+                    "conflict: coordinates fall in {}, the {} outvotes them",
+                    dname(district),
+                    match self.located_by() {
+                        LocatedBy::Building => "building code",
+                        _ => "address",
+                    }
+                ),
+                LocationNote::Building { building } => {
+                    let b = r.buildings().building(building);
+                    let c = j.community(b.community());
+                    format!(
+                        "building {} {} ({}): {} {}",
+                        b.code(),
+                        b.name(),
+                        b.address(),
+                        c.name(),
+                        c.code()
+                    )
+                }
+                LocationNote::UnknownBuilding => format!(
+                    "building code '{}' is not in the registry ({} buildings): located from the other clues",
+                    self.location.unknown_building().unwrap_or(""),
+                    r.buildings().len()
                 ),
             });
         }
@@ -900,6 +948,7 @@ impl<'r> Decision<'r> {
             district: self.district_code().map(str::to_string),
             street: self.street_code().map(str::to_string),
             community: self.community_code().map(str::to_string),
+            building: self.building_code().map(str::to_string),
             located_by: self.located_by(),
             agency: self.agency_code().to_string(),
             co_agencies: self
@@ -954,6 +1003,10 @@ pub struct DecisionRecord {
     pub street: Option<String>,
     /// The community code, if known (an extension of the first contract).
     pub community: Option<String>,
+    /// The building code, when the ticket was located by it (一楼一码; an
+    /// extension, left out of the JSON when `None`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub building: Option<String>,
     /// Which clue located the ticket.
     pub located_by: LocatedBy,
     /// The lead agency's code.

@@ -10,6 +10,11 @@
 //!  "crs": "gcj02", "channel": "app", "received_at": "2024-11-20T08:30:00+08:00"}
 //! ```
 //!
+//! A ticket filed by scanning a building's QR code (一楼一码) also carries
+//! `"building": "<code>"`, and is located by it (see
+//! [`locate::buildings`](crate::locate::buildings)); the field is left out
+//! of the JSON when there is none.
+//!
 //! Every field but `id` may be left out; a ticket without `received_at` has
 //! none (nothing reads the clock while parsing), and is given one when it is
 //! routed or submitted: see [`Ticket::received_at`].
@@ -142,6 +147,11 @@ pub struct Ticket {
     pub coordinates: Option<Coordinates>,
     /// The channel the ticket came in on.
     pub channel: Channel,
+    /// The code of the building the ticket is about, when it was filed by
+    /// scanning the building's QR code (一楼一码). Honoured on any channel:
+    /// a code in the router's registry locates the ticket exactly; an
+    /// unknown one is noted and the other clues locate it.
+    pub building: Option<String>,
     /// When the ticket was received; deadlines run from here.
     ///
     /// `None` when the caller did not say (as [`Ticket::new`] leaves it and
@@ -162,6 +172,7 @@ impl Ticket {
             address: None,
             coordinates: None,
             channel: Channel::Phone,
+            building: None,
             received_at: None,
         }
     }
@@ -181,6 +192,23 @@ impl Ticket {
     /// Sets the channel.
     pub fn with_channel(mut self, channel: Channel) -> Self {
         self.channel = channel;
+        self
+    }
+
+    /// Sets the building code (一楼一码).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::{Channel, Ticket};
+    ///
+    /// let scan = Ticket::new("Q1", "楼道灯不亮").with_channel(Channel::Qr).with_building("110105003050-03");
+    /// let json = serde_json::to_string(&scan).unwrap();
+    /// assert_eq!(json, r#"{"id":"Q1","text":"楼道灯不亮","channel":"qr","building":"110105003050-03"}"#);
+    /// assert_eq!(serde_json::from_str::<Ticket>(&json).unwrap(), scan);
+    /// ```
+    pub fn with_building(mut self, code: impl Into<String>) -> Self {
+        self.building = Some(code.into());
         self
     }
 
@@ -227,6 +255,8 @@ struct TicketWire {
     #[serde(default)]
     channel: Channel,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    building: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     received_at: Option<Timestamp>,
 }
 
@@ -246,6 +276,7 @@ impl TryFrom<TicketWire> for Ticket {
             address: w.address,
             coordinates,
             channel: w.channel,
+            building: w.building,
             // No time stays no time: whoever routes or submits the ticket
             // knows which clock to read (a dispatcher's may be simulated).
             received_at: w.received_at,
@@ -263,6 +294,7 @@ impl From<Ticket> for TicketWire {
             lat: t.coordinates.map(|c| c.lat),
             crs: t.coordinates.map(|c| c.crs),
             channel: t.channel,
+            building: t.building,
             received_at: t.received_at,
         }
     }

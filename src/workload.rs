@@ -22,6 +22,10 @@
 //! * **Languages:** 2% foreign (mostly English; French, German, Russian,
 //!   Spanish, Japanese, Korean, Arabic; a few Portuguese and Italian) about
 //!   visas, residence, lost property and general complaints.
+//! * **一楼一码:** 3% of the QR-channel tickets (about 0.2% of all) scan
+//!   a building of the router's registry: they carry its code, a problem of
+//!   that building and a position a few metres from it. The choice comes
+//!   from a stream of its own, so the other items do not change.
 //! * **Bad input:** 0.5% unroutable tickets (no text and no address, or
 //!   coordinates out of range) and 0.5% [malformed](Generated::Malformed)
 //!   JSON lines.
@@ -39,6 +43,8 @@ use jiff::{SignedDuration, Timestamp};
 use crate::locate::crs::{gcj02_to_bd09, wgs84_to_gcj02};
 use crate::rng::SplitMix64;
 use crate::{Channel, Crs, DistrictId, Router, Ticket};
+
+mod qr;
 
 /// Configures a [`Workload`]: the seed, the volume, the first day and an
 /// optional cold snap.
@@ -400,6 +406,9 @@ impl Day<'_> {
         } else if rng.next_f64() < if foreign { 0.7 } else { 0.1 } {
             // Foreign residents mostly write in through the web portal.
             t = t.with_channel(Channel::Web);
+        }
+        if t.channel == Channel::Qr && !address && !foreign {
+            qr::scan(w, self.number, i, &mut t);
         }
         if address && !table.streets.is_empty() {
             let (sn, communities) = &table.streets[rng.below(table.streets.len())];
@@ -931,6 +940,74 @@ mod tests {
             let lang = Language::detect(f.text);
             assert_ne!(lang.service(), LanguageService::Native, "{}", f.text);
         }
+    }
+
+    #[test]
+    fn building_scans_change_only_themselves() {
+        // The same workload over a router without a registry: no scans.
+        let mut config = crate::RouterConfig::beijing();
+        config.jurisdictions.buildings = crate::BuildingsConfig::default();
+        let bare = Router::builder().without_model().build(config).unwrap();
+        let with = WorkloadBuilder::new(29).per_day(20_000).build(router());
+        let without = WorkloadBuilder::new(29).per_day(20_000).build(&bare);
+        let (mut scans, mut qr) = (0u32, 0u32);
+        let registry = router().buildings();
+        for (a, b) in with.day(4).zip(without.day(4)) {
+            let (Generated::Ticket(a), Generated::Ticket(b)) = (&a, &b) else {
+                assert_eq!(a, b);
+                continue;
+            };
+            assert_eq!(b.building, None);
+            qr += u32::from(b.channel == Channel::Qr);
+            let Some(code) = &a.building else {
+                assert_eq!(a, b);
+                continue;
+            };
+            scans += 1;
+            // The same item but for its text, its point and its code.
+            assert_eq!(
+                (&a.id, a.channel, a.received_at),
+                (&b.id, b.channel, b.received_at)
+            );
+            assert_eq!(
+                (b.channel, &b.address, a.coordinates.map(|c| c.crs)),
+                (Channel::Qr, &None, b.coordinates.map(|c| c.crs))
+            );
+            let building = registry.get(code).expect("a code of the registry");
+            let (lon, lat) = a.coordinates.unwrap().to_wgs84();
+            let metres =
+                ((lon - building.lon()) * 85_000.0).hypot((lat - building.lat()) * 111_000.0);
+            assert!(metres < 30.0, "{metres} m from {code}");
+            let d = router().route(a).unwrap();
+            assert_eq!(d.building_code(), Some(code.as_str()));
+        }
+        // 3% of the QR tickets (7.5% of all): about 45 of 20,000.
+        let share = f64::from(scans) / f64::from(qr);
+        assert!(
+            (0.015..0.045).contains(&share),
+            "{scans} scans of {qr} QR tickets"
+        );
+    }
+
+    #[test]
+    fn building_phrasings_route_as_written() {
+        // With the model, and every opening and ending the generator may add.
+        let mut wrong = Vec::new();
+        for k in qr::KINDS {
+            for p in k.phrases {
+                for (o, e) in OPENINGS
+                    .iter()
+                    .flat_map(|o| ENDINGS.iter().map(move |e| (o, e)))
+                {
+                    let t = Ticket::new("T", format!("{o}{p}{e}"));
+                    let got = router().route(&t).unwrap().category().code();
+                    if got != k.code {
+                        wrong.push(format!("{o}{p}{e}: {got} (for {})", k.code));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     /// Throughput, in a release build:

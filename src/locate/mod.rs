@@ -13,7 +13,12 @@
 //!   certain (a name repeated in two streets of one district gives the
 //!   district only; in two districts, nothing), and the decision says why.
 //! * Clues that disagree with the winner are reported as conflicts.
+//! * A ticket carrying a building code of the registry ([`buildings`],
+//!   一楼一码) is located exactly by its building, without a vote: the code
+//!   wins over the other clues. An unknown code is noted and the ticket
+//!   located from its other clues.
 
+pub mod buildings;
 pub mod crs;
 pub(crate) mod gazetteer;
 pub mod geojson;
@@ -30,6 +35,7 @@ use smallvec::SmallVec;
 
 use crate::error::{BuildError, BuildErrorKind};
 use crate::ticket::Ticket;
+use buildings::{BuildingId, Buildings};
 use gazetteer::{Gazetteer, Place, Token};
 use jurisdictions::{CommunityId, DistrictId, Jurisdictions, StreetId};
 use polygon_index::PolygonIndex;
@@ -43,6 +49,7 @@ use polygon_index::PolygonIndex;
 ///
 /// assert_eq!(serde_json::to_string(&LocatedBy::Coordinates).unwrap(), "\"coordinates\"");
 /// assert_eq!(LocatedBy::None.as_str(), "none");
+/// assert_eq!(LocatedBy::Building.as_str(), "building");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,15 +60,19 @@ pub enum LocatedBy {
     Address,
     /// Nothing: the ticket's jurisdiction is unknown.
     None,
+    /// The ticket's building code, found in the registry (一楼一码): its
+    /// community, street and district exactly.
+    Building,
 }
 
 impl LocatedBy {
-    /// The wire name: "coordinates", "address" or "none".
+    /// The wire name: "coordinates", "address", "none" or "building".
     pub fn as_str(self) -> &'static str {
         match self {
             LocatedBy::Coordinates => "coordinates",
             LocatedBy::Address => "address",
             LocatedBy::None => "none",
+            LocatedBy::Building => "building",
         }
     }
 }
@@ -109,13 +120,23 @@ pub enum LocationNote {
         /// Internal name index.
         name: u32,
     },
-    /// The coordinates point to another district than the one chosen.
+    /// The coordinates point to another district than the one chosen (by
+    /// the address, or by the building code, which wins over them).
     PointConflict {
         /// The district the point falls in.
         district: DistrictId,
     },
     /// The place names came from the ticket text, as there was no address.
     FromText,
+    /// The ticket's building code is in the registry: located by it.
+    Building {
+        /// The building.
+        building: BuildingId,
+    },
+    /// The ticket's building code is not in the registry (a stale sticker,
+    /// a typo): located from its other clues. The code is
+    /// [`Location::unknown_building`].
+    UnknownBuilding,
 }
 
 /// Where a ticket is, as far as is certain, and how that was found.
@@ -137,8 +158,11 @@ pub struct Location {
     district: Option<DistrictId>,
     street: Option<StreetId>,
     community: Option<CommunityId>,
+    building: Option<BuildingId>,
     located_by: LocatedBy,
     notes: SmallVec<[LocationNote; 6]>,
+    /// A building code the registry does not know; boxed, as it is rare.
+    unknown_building: Option<Box<str>>,
 }
 
 impl Location {
@@ -153,6 +177,14 @@ impl Location {
     /// The community, if certain.
     pub fn community(&self) -> Option<CommunityId> {
         self.community
+    }
+    /// The building, when the ticket's building code is in the registry.
+    pub fn building(&self) -> Option<BuildingId> {
+        self.building
+    }
+    /// The ticket's building code, when the registry does not know it.
+    pub fn unknown_building(&self) -> Option<&str> {
+        self.unknown_building.as_deref()
     }
     /// Which clue gave the most specific level.
     pub fn located_by(&self) -> LocatedBy {
@@ -186,6 +218,7 @@ pub struct Locator {
     street_district: Vec<DistrictId>,
     community_street: Vec<StreetId>,
     gazetteer: Gazetteer,
+    buildings: Buildings,
 }
 
 impl Locator {
@@ -221,7 +254,18 @@ impl Locator {
                 .map(|(_, c)| c.street())
                 .collect(),
             gazetteer: Gazetteer::new(jurisdictions)?,
+            buildings: Buildings::default(),
         })
+    }
+
+    /// The building registry (empty unless the router was built with one).
+    pub fn buildings(&self) -> &Buildings {
+        &self.buildings
+    }
+
+    /// Sets the registry, validated against this locator by the router.
+    pub(crate) fn set_buildings(&mut self, buildings: Buildings) {
+        self.buildings = buildings;
     }
 
     /// The district a WGS-84 point falls in.
@@ -248,7 +292,55 @@ impl Locator {
 
     /// Locates a ticket. Invalid coordinates are ignored here (the router
     /// rejects them before calling this).
+    ///
+    /// A building code in the registry locates the ticket by its building
+    /// (see [`buildings`]); an unknown one is noted, and the ticket located
+    /// from its other clues; a blank one is ignored.
     pub fn locate(&self, ticket: &Ticket) -> Location {
+        let Some(code) = ticket
+            .building
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        else {
+            return self.locate_by_clues(ticket);
+        };
+        match self.buildings.id(code) {
+            Some(id) => self.locate_building(id, ticket),
+            None => {
+                let mut location = self.locate_by_clues(ticket);
+                location.notes.insert(0, LocationNote::UnknownBuilding);
+                location.unknown_building = Some(code.into());
+                location
+            }
+        }
+    }
+
+    /// The building's jurisdictions; the coordinates, if any, only checked.
+    fn locate_building(&self, id: BuildingId, ticket: &Ticket) -> Location {
+        let b = self.buildings.building(id);
+        let mut notes: SmallVec<[LocationNote; 6]> = SmallVec::new();
+        notes.push(LocationNote::Building { building: id });
+        if let Some(c) = ticket.coordinates.filter(|c| c.is_valid()) {
+            let (lon, lat) = c.to_wgs84();
+            notes.push(match self.district_at(lon, lat) {
+                Some(d) if d == b.district() => LocationNote::PointIn { district: d },
+                Some(d) => LocationNote::PointConflict { district: d },
+                None => LocationNote::PointOutside,
+            });
+        }
+        Location {
+            district: Some(b.district()),
+            street: Some(b.street()),
+            community: Some(b.community()),
+            building: Some(id),
+            located_by: LocatedBy::Building,
+            notes,
+            unknown_building: None,
+        }
+    }
+
+    fn locate_by_clues(&self, ticket: &Ticket) -> Location {
         let mut notes: SmallVec<[LocationNote; 6]> = SmallVec::new();
         let point = ticket.coordinates.filter(|c| c.is_valid()).map(|c| {
             let (lon, lat) = c.to_wgs84();
@@ -319,8 +411,10 @@ impl Locator {
                 district: None,
                 street: None,
                 community: None,
+                building: None,
                 located_by: LocatedBy::None,
                 notes,
+                unknown_building: None,
             };
         };
 
@@ -379,8 +473,10 @@ impl Locator {
             district: Some(district),
             street,
             community,
+            building: None,
             located_by,
             notes,
+            unknown_building: None,
         }
     }
 

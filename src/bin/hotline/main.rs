@@ -6,6 +6,7 @@
 //! hotline evaluate --input LABELLED.jsonl [--input …] (--model MODEL | --folds K) [--json]
 //! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
 //! hotline report   --input tickets.jsonl --out report.html [--month YYYY-MM] [--records FILE] [--population FILE]
+//! hotline qr       CODE [--buildings FILE] [--url TEMPLATE] > building.svg
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -19,6 +20,8 @@
 //!   to classify by.
 //! * `report` writes a month's tickets as one self-contained HTML report
 //!   (see `report.rs`).
+//! * `qr` prints a building's QR code (一楼一码) as SVG: it opens the URL
+//!   template with the building's code in it.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
@@ -26,6 +29,7 @@
 mod evaluate;
 mod predict;
 mod report;
+mod qr;
 mod route;
 mod train;
 
@@ -56,6 +60,8 @@ enum Command {
     Route(route::RouteArgs),
     /// Write a month's tickets as one self-contained HTML report.
     Report(report::ReportArgs),
+    /// Print a building's QR code (一楼一码) as SVG on stdout.
+    Qr(qr::QrArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -117,6 +123,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args),
         Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
         Command::Report(args) => report::run(args),
+        Command::Qr(args) => qr::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,7 +15,8 @@ use hotline_router::classify::model::{Model, ModelError};
 use hotline_router::jsonl::{self, Summary};
 use hotline_router::locate::geojson::Untidy;
 use hotline_router::{
-    JurisdictionsConfig, Router, RouterBuilder, RouterConfig, RoutingConfig, TaxonomyConfig,
+    BuildingsConfig, JurisdictionsConfig, Router, RouterBuilder, RouterConfig, RoutingConfig,
+    TaxonomyConfig,
 };
 
 /// The options of the route command.
@@ -69,6 +70,11 @@ pub struct RouteArgs {
     /// listed on stderr either way).
     #[arg(long, requires = "districts")]
     pub reject_untidy: bool,
+    /// The building registry (一楼一码): CSV
+    /// `code,name,address,community_code,lon,lat[,crs]` (default: the
+    /// embedded sample registry; none with --districts).
+    #[arg(long, value_name = "FILE")]
+    pub buildings: Option<PathBuf>,
 }
 
 /// Why routing failed.
@@ -104,10 +110,11 @@ pub fn run(args: &RouteArgs, prog: &str) -> Result<Summary, RouteError> {
         None => "keywords alone".to_string(),
     };
     eprintln!(
-        "{prog}: router built in {:.1} ms ({} districts, {} streets; classifying with {model})",
+        "{prog}: router built in {:.1} ms ({} districts, {} streets, {} buildings; classifying with {model})",
         started.elapsed().as_secs_f64() * 1e3,
         router.jurisdictions().districts().len(),
-        router.jurisdictions().streets().len()
+        router.jurisdictions().streets().len(),
+        router.buildings().len()
     );
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let summary = jsonl::route_lines(&router, io::stdin().lock(), out).map_err(RouteError::Io)?;
@@ -203,6 +210,11 @@ pub fn configure(a: &RouteArgs, prog: &str) -> Result<(RouterBuilder, RouterConf
             config.routing.rules.clear();
             eprintln!("{prog}: the default override rules name Beijing streets; dropped for this layer (--routing sets your own)");
         }
+    }
+    if let Some(path) = &a.buildings {
+        let name = path.display().to_string();
+        config.jurisdictions.buildings =
+            BuildingsConfig::from_csv(&read(path)?, &name).map_err(|e| e.to_string())?;
     }
     Ok((builder, config))
 }
