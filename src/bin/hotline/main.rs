@@ -28,8 +28,8 @@
 
 mod evaluate;
 mod predict;
-mod report;
 mod qr;
+mod report;
 mod route;
 mod train;
 
