@@ -37,7 +37,7 @@ use crate::ticket::Channel;
 /// // What if heating in Chaoyang went to the street offices instead?
 /// config.routing.handlers.get_mut("heating").unwrap().handler = "street".into();
 /// let router = Router::from_config(config).unwrap();
-/// assert_eq!(router.categories().count(), 76);
+/// assert_eq!(router.categories().count(), 82);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RouterConfig {
@@ -689,7 +689,7 @@ mod tests {
     #[test]
     fn embedded_beijing_config_parses() {
         let config = RouterConfig::try_beijing().unwrap();
-        assert_eq!(config.taxonomy.categories.len(), 76);
+        assert_eq!(config.taxonomy.categories.len(), 82);
         assert!(config
             .jurisdictions
             .districts
