@@ -21,6 +21,7 @@ use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::geojson::{parse_feature_collection, SkippedFeature, Untidy};
 use crate::locate::region::Region;
 use crate::rules::Priority;
+use crate::ticket::Channel;
 
 pub use crate::locate::buildings::{BuildingConfig, BuildingsConfig};
 
@@ -38,7 +39,7 @@ pub use crate::locate::buildings::{BuildingConfig, BuildingsConfig};
 /// // What if heating in Chaoyang went to the street offices instead?
 /// config.routing.handlers.get_mut("heating").unwrap().handler = "street".into();
 /// let router = Router::from_config(config).unwrap();
-/// assert_eq!(router.categories().count(), 76);
+/// assert_eq!(router.categories().count(), 82);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RouterConfig {
@@ -76,6 +77,11 @@ pub struct RouterConfig {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaxonomyConfig {
+    /// Keyword points a category gets on its own channels whenever its
+    /// keywords already score at least this much (see
+    /// [`CategoryConfig::channels`]); 0 when not given.
+    #[serde(default)]
+    pub channel_bonus: u16,
     /// Words that make any ticket urgent.
     #[serde(default)]
     pub urgency: UrgencyConfig,
@@ -115,8 +121,33 @@ pub struct UrgencyConfig {
 ///     name_en: "Heating".into(),
 ///     keywords: [("暖气片不热".to_string(), 8)].into_iter().collect(),
 ///     urgent: vec!["暖气管爆裂".into()],
+///     channels: Vec::new(), // every channel
+///     other_channels: false,
+///     replaces: Vec::new(),
 /// };
 /// assert_eq!(heating.keywords.len(), 1);
+/// ```
+///
+/// A category of the enterprise line alone, in the TOML form:
+///
+/// ```
+/// use hotline_router::{Channel, TaxonomyConfig};
+///
+/// let taxonomy = TaxonomyConfig::from_toml(r#"
+///     channel_bonus = 6
+///     [[category]]
+///     code = "enterprise.tax"
+///     name = "企业税费"
+///     channels = ["enterprise"]
+///     replaces = ["tax"]
+///     keywords = { "出口退税" = 12 }
+///     [[category]]
+///     code = "tax"
+///     name = "税务"
+/// "#, "inline").unwrap();
+/// assert_eq!(taxonomy.categories[0].channels, [Channel::Enterprise]);
+/// assert!(!taxonomy.categories[0].other_channels);
+/// assert_eq!(taxonomy.categories[0].replaces, ["tax"]);
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,6 +168,25 @@ pub struct CategoryConfig {
     /// Words that make a ticket of this category urgent.
     #[serde(default)]
     pub urgent: Vec<String>,
+    /// The channels the category belongs to, e.g. `["enterprise"]`; empty
+    /// (the default) for a category of every channel. On its own channels
+    /// the category is preferred: a keyword score of at least the
+    /// taxonomy's [`channel_bonus`](TaxonomyConfig::channel_bonus) gets that
+    /// much more. Tickets of other channels cannot fall into it, unless
+    /// `other_channels`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
+    /// With `channels`: whether tickets of other channels may still fall
+    /// into the category (default false). Without `channels` it means
+    /// nothing, and building refuses it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub other_channels: bool,
+    /// Category codes this category takes the place of on its own channels
+    /// (`enterprise.tax` replaces `tax` on the enterprise line): there they
+    /// are set aside, and their keyword score and model probability count
+    /// for this category. Needs `channels`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<String>,
 }
 
 /// Routing: agencies, the handler of each category, SLAs and override rules.
@@ -648,7 +698,7 @@ mod tests {
     #[test]
     fn embedded_beijing_config_parses() {
         let config = RouterConfig::try_beijing().unwrap();
-        assert_eq!(config.taxonomy.categories.len(), 76);
+        assert_eq!(config.taxonomy.categories.len(), 82);
         assert!(config
             .jurisdictions
             .districts

@@ -138,6 +138,15 @@ pub enum BuildErrorKind {
         /// The largest magnitude allowed.
         limit: u32,
     },
+    /// A category's channels are contradictory or meaningless (a channel
+    /// listed twice, `other_channels` without channels), or the fallback
+    /// category is closed to some channel.
+    InvalidChannels {
+        /// The category.
+        category: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A trained model does not fit the taxonomy (a label that is not a
     /// category code).
     Model {
@@ -366,6 +375,7 @@ impl fmt::Display for BuildError {
                 "keyword {keyword:?} in category '{category}' has weight {weight}, \
                  beyond the limit of ±{limit}"
             ),
+            InvalidChannels { category, reason } => write!(f, "category '{category}': {reason}"),
             Model { reason } => write!(f, "the model does not fit the taxonomy: {reason}"),
             IndexLimit { reason } => write!(f, "spatial index limit exceeded: {reason}"),
             Parse {

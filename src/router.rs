@@ -326,7 +326,7 @@ impl Router {
         } else {
             &ticket.text
         });
-        let mut classification = inner.classifier.classify(&text);
+        let mut classification = inner.classifier.classify_on(&text, ticket.channel);
         let code = language.code();
         let verdict = if inner.model_languages.is_empty()
             || inner.model_languages.iter().any(|l| l == code)
@@ -400,9 +400,32 @@ impl Router {
             return Verdict::default();
         }
         z.iter_mut().for_each(|v| *v /= t);
+        if let Some(channel) = c.channel() {
+            // A replaced category's probability goes to its replacement.
+            for (replaced, by) in inner.classifier.replacements_on(channel) {
+                if let Some(lx) = blend.label_of[replaced.as_usize()] {
+                    let x = std::mem::replace(&mut z[lx as usize], f32::NEG_INFINITY);
+                    if let Some(lr) = blend.label_of[by.as_usize()] {
+                        z[lr as usize] = log_add_exp(z[lr as usize], x);
+                    }
+                }
+            }
+            // Categories of other channels are out of the question.
+            for &(l, cat) in &blend.restricted {
+                if !inner.classifier.category(cat).allows(channel) {
+                    z[l as usize] = f32::NEG_INFINITY;
+                }
+            }
+            if z.iter().all(|v| *v == f32::NEG_INFINITY) {
+                return Verdict::default();
+            }
+        }
         for &(cat, score) in c.scores() {
             if let Some(l) = blend.label_of[cat.as_usize()] {
-                z[l as usize] += inner.keyword_weight * score.min(20) as f32;
+                // The cap bounds what the words say; the channel's
+                // preference is other evidence, added beyond it.
+                let bonus = inner.classifier.channel_bonus(c, cat);
+                z[l as usize] += inner.keyword_weight * ((score - bonus).min(20) + bonus) as f32;
             }
         }
         let p = softmax(&z, 1.0);
@@ -752,6 +775,10 @@ impl<'r> Decision<'r> {
                     let w = classifier.weight(*k, primary);
                     (w != 0).then(|| format!("{} {w:+}", classifier.keyword(*k)))
                 })
+                .chain(c.channel().and_then(|ch| {
+                    let bonus = classifier.channel_bonus(c, primary);
+                    (bonus != 0).then(|| format!("channel {} {bonus:+}", ch.as_str()))
+                }))
                 .collect();
             out.push(format!(
                 "category {} (score {}): {}",
@@ -784,6 +811,19 @@ impl<'r> Decision<'r> {
                     ""
                 }
             ));
+        }
+        if let Some(ch) = c.channel() {
+            if let Some((replaced, _)) = classifier
+                .replacements_on(ch)
+                .find(|(_, by)| *by == primary)
+            {
+                out.push(format!(
+                    "on the {} channel {} takes the place of {}",
+                    ch.as_str(),
+                    self.category().code(),
+                    r.category(replaced).code()
+                ));
+            }
         }
         if !c.secondary().is_empty() {
             let codes: Vec<&str> = c
@@ -1025,6 +1065,16 @@ pub struct DecisionRecord {
     pub explain: Vec<String>,
 }
 
+/// ln(e^a + e^b), without overflow.
+fn log_add_exp(a: f32, b: f32) -> f32 {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    if lo == f32::NEG_INFINITY {
+        hi
+    } else {
+        hi + (lo - hi).exp().ln_1p()
+    }
+}
+
 /// Fewer n-grams known to the model than this, and it abstains.
 const MIN_MODEL_GRAMS: usize = 6;
 
@@ -1081,6 +1131,8 @@ struct Blend {
     domain_of: Vec<Domain>,
     category_of: Vec<CategoryId>,
     label_of: Vec<Option<u16>>,
+    /// (label, category) of the labels some channel cannot fall into.
+    restricted: Vec<(u16, CategoryId)>,
 }
 
 impl Blend {
@@ -1096,6 +1148,12 @@ impl Blend {
             category_of.push(id);
             label_of[id.as_usize()] = Some(i as u16);
         }
+        let restricted = category_of
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| classifier.category(**c).is_restricted())
+            .map(|(l, c)| (l as u16, *c))
+            .collect();
         Ok(Blend {
             model,
             domain_of: category_of
@@ -1104,6 +1162,7 @@ impl Blend {
                 .collect(),
             category_of,
             label_of,
+            restricted,
         })
     }
 }

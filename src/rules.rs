@@ -225,7 +225,7 @@ type ParsedRule = (Option<Spec>, Option<Vec<Spec>>);
 /// let j = Jurisdictions::new(&config.jurisdictions).unwrap();
 /// let rules = RuleSet::new(&config.routing, &classifier, &j).unwrap();
 /// // 349 streets + 16 districts × 25 departments + 12 municipal bodies + triage.
-/// assert_eq!(rules.agencies().count(), 349 + 16 * 25 + 12 + 1);
+/// assert_eq!(rules.agencies().count(), 349 + 16 * 26 + 13 + 1);
 /// ```
 #[derive(Clone, Debug)]
 pub struct RuleSet {

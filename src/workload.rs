@@ -29,6 +29,15 @@
 //! * **Bad input:** 0.5% unroutable tickets (no text and no address, or
 //!   coordinates out of range) and 0.5% [malformed](Generated::Malformed)
 //!   JSON lines.
+//! * **The enterprise line:** on top, companies' demands on the
+//!   [`Enterprise`](Channel::Enterprise) channel — `per_day / 70` on a
+//!   working day of China's calendar (1,000 beside 70,000), a twentieth of
+//!   that on other days — mostly in office hours, with the company's
+//!   address: financing, permits, registration, taxes, talent, premises,
+//!   policy, science-and-technology resources, and a few ordinary problems.
+//!   They come from a random stream of their own, merged in by time, so the
+//!   citizen lines' tickets are the same with or without them. Their ids
+//!   are `D{day:04}-E{index:05}`.
 //!
 //! The same seed and day number always give the same items, whatever other
 //! days were generated, on any platform: the generator is a SplitMix64
@@ -39,6 +48,8 @@
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+
+mod enterprise;
 
 use crate::locate::crs::{gcj02_to_bd09, wgs84_to_gcj02};
 use crate::rng::SplitMix64;
@@ -157,6 +168,10 @@ impl WorkloadBuilder {
             .collect();
         let minute = Cumulative::new((0..MINUTES).map(minute_weight));
         Workload {
+            enterprise_minute: Cumulative::new((0..MINUTES).map(enterprise::minute_weight)),
+            enterprise_kinds: Cumulative::new(
+                enterprise::KINDS.iter().map(|k| f64::from(k.weight)),
+            ),
             router: router.clone(),
             seed: self.seed,
             per_day: self.per_day,
@@ -209,6 +224,8 @@ pub struct Workload {
     district_pick: Cumulative,
     minute: Cumulative,
     foreign_pick: Cumulative,
+    enterprise_minute: Cumulative,
+    enterprise_kinds: Cumulative,
 }
 
 /// Names and area of one district.
@@ -249,6 +266,15 @@ impl Workload {
             .to_datetime(jiff::civil::Time::midnight())
             .to_zoned(self.time_zone.clone())
             .map_or(Timestamp::UNIX_EPOCH, |z| z.timestamp());
+        let mut line_rng = SplitMix64::new(
+            self.seed ^ u64::from(n).wrapping_mul(0xD1B5_4A32_D192_ED03) ^ enterprise::STREAM,
+        );
+        let working = self.router.calendar().is_working_day(date);
+        let line_len = (f64::from(self.per_day)
+            * enterprise::SHARE
+            * if working { 1.0 } else { enterprise::DAY_OFF }
+            * (0.97 + 0.06 * line_rng.next_f64()))
+        .round() as usize;
         Day {
             workload: self,
             number: n,
@@ -258,6 +284,11 @@ impl Workload {
             rng,
             next: 0,
             len,
+            line_rng,
+            line_next: 0,
+            line_len,
+            pending: None,
+            line_pending: None,
         }
     }
 }
@@ -340,6 +371,13 @@ pub struct Day<'w> {
     rng: SplitMix64,
     next: usize,
     len: usize,
+    /// The enterprise line's stream: its generator, position and length.
+    line_rng: SplitMix64,
+    line_next: usize,
+    line_len: usize,
+    /// The next item of each stream, once generated, with its time.
+    pending: Option<(Timestamp, Generated)>,
+    line_pending: Option<(Timestamp, Generated)>,
 }
 
 impl Day<'_> {
@@ -348,7 +386,37 @@ impl Day<'_> {
         self.date
     }
 
-    fn generate(&mut self, i: usize) -> Generated {
+    /// The next item of the enterprise line's stream, if any is left.
+    fn next_on_line(&mut self) -> Option<(Timestamp, Generated)> {
+        if self.line_next >= self.line_len {
+            return None;
+        }
+        let i = self.line_next;
+        self.line_next += 1;
+        let w = self.workload;
+        let (at, t) = enterprise::ticket(
+            w,
+            &mut self.line_rng,
+            &w.enterprise_minute,
+            self.number,
+            self.midnight,
+            i,
+            self.line_len,
+        );
+        Some((at, Generated::Ticket(t)))
+    }
+
+    /// The next item of the citizen lines' stream, if any is left.
+    fn next_citizen(&mut self) -> Option<(Timestamp, Generated)> {
+        if self.next >= self.len {
+            return None;
+        }
+        let i = self.next;
+        self.next += 1;
+        Some(self.generate(i))
+    }
+
+    fn generate(&mut self, i: usize) -> (Timestamp, Generated) {
         let w = self.workload;
         let rng = &mut self.rng;
         let id = format!("D{:04}-{i:06}", self.number);
@@ -360,7 +428,7 @@ impl Day<'_> {
 
         let roll = rng.next_f64();
         if roll < MALFORMED {
-            return Generated::Malformed(malformed(rng, &id, at));
+            return (at, Generated::Malformed(malformed(rng, &id, at)));
         }
         let (text, foreign) = if roll < MALFORMED + FOREIGN_SHARE {
             (FOREIGN[w.foreign_pick.sample(rng)].text.to_string(), true)
@@ -376,15 +444,18 @@ impl Day<'_> {
         let d = w.district_pick.sample(rng);
         let table = &w.districts[d];
         if roll > 1.0 - UNROUTABLE {
-            return Generated::Ticket(if rng.next_f64() < 0.5 {
-                t.text = [" ", "", "\n"][rng.below(3)].to_string();
-                t.with_channel(Channel::App)
-            } else {
-                // A decimal slip in the app: the longitude ×10.
-                let (lon, lat) = cell_centre(rng.below(90) as u32, rng.below(90) as u32);
-                t.with_coordinates(lon * 10.0, lat, Crs::Gcj02)
-                    .with_channel(Channel::App)
-            });
+            return (
+                at,
+                Generated::Ticket(if rng.next_f64() < 0.5 {
+                    t.text = [" ", "", "\n"][rng.below(3)].to_string();
+                    t.with_channel(Channel::App)
+                } else {
+                    // A decimal slip in the app: the longitude ×10.
+                    let (lon, lat) = cell_centre(rng.below(90) as u32, rng.below(90) as u32);
+                    t.with_coordinates(lon * 10.0, lat, Crs::Gcj02)
+                        .with_channel(Channel::App)
+                }),
+            );
         }
         let loc = rng.next_f64();
         let coordinates = !table.cells.is_empty() && loc < COORDINATES;
@@ -432,7 +503,7 @@ impl Day<'_> {
             }
             t = t.with_address(a);
         }
-        Generated::Ticket(t)
+        (at, Generated::Ticket(t))
     }
 }
 
@@ -440,16 +511,32 @@ impl Iterator for Day<'_> {
     type Item = Generated;
 
     fn next(&mut self) -> Option<Generated> {
-        if self.next >= self.len {
-            return None;
+        if self.pending.is_none() {
+            self.pending = self.next_citizen();
         }
-        let i = self.next;
-        self.next += 1;
-        Some(self.generate(i))
+        if self.line_pending.is_none() {
+            self.line_pending = self.next_on_line();
+        }
+        // Both streams are in time order: take the earlier (the citizen
+        // lines' on a tie).
+        let line_first = match (&self.pending, &self.line_pending) {
+            (Some((a, _)), Some((b, _))) => b < a,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let slot = if line_first {
+            &mut self.line_pending
+        } else {
+            &mut self.pending
+        };
+        slot.take().map(|(_, g)| g)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.len - self.next;
+        let left = (self.len - self.next)
+            + (self.line_len - self.line_next)
+            + usize::from(self.pending.is_some())
+            + usize::from(self.line_pending.is_some());
         (left, Some(left))
     }
 }
@@ -926,11 +1013,21 @@ mod tests {
     fn phrasings_classify_as_written() {
         let c = router().classifier();
         let mut wrong = Vec::new();
-        for k in KINDS {
-            for p in k.phrases {
-                let got = router().category(c.classify(p).primary()).code();
-                if got != k.code {
-                    wrong.push(format!("{p}: {got} (for {})", k.code));
+        let lines = KINDS
+            .iter()
+            .map(|k| (k.code, k.phrases, Channel::Phone))
+            .chain(
+                enterprise::KINDS
+                    .iter()
+                    .map(|k| (k.code, k.phrases, Channel::Enterprise)),
+            );
+        for (code, phrases, channel) in lines {
+            for p in phrases {
+                let got = router()
+                    .category(c.classify_on(p, channel).primary())
+                    .code();
+                if got != code {
+                    wrong.push(format!("{p}: {got} (for {code})"));
                 }
             }
         }
@@ -1008,6 +1105,58 @@ mod tests {
             }
         }
         assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn the_enterprise_line_works_on_working_days() {
+        let w = WorkloadBuilder::new(29).build(router());
+        let line = |n: u32| -> Vec<Ticket> {
+            tickets(w.day(n))
+                .filter(|t| t.channel == Channel::Enterprise)
+                .collect()
+        };
+        // 2024-01-02, a Tuesday: about 1,000 beside 70,000.
+        let tuesday = line(1);
+        assert!((950..=1_050).contains(&tuesday.len()), "{}", tuesday.len());
+        // New Year's Day and a Saturday: a twentieth of that.
+        for n in [0, 5] {
+            let off = line(n).len();
+            assert!((40..=60).contains(&off), "day {n}: {off}");
+        }
+        let tz = router().time_zone().clone();
+        let mut codes = std::collections::HashMap::<String, usize>::new();
+        for t in &tuesday {
+            assert!(t.id.starts_with("D0001-E"), "{}", t.id);
+            assert!(t.coordinates.is_none() && t.address.is_some());
+            let hour = t.received_at.unwrap().to_zoned(tz.clone()).hour();
+            assert!(hour >= 6, "{} at {hour}", t.id);
+            let d = router().route(t).unwrap();
+            *codes.entry(d.category().code().to_string()).or_default() += 1;
+        }
+        let line_own = codes
+            .iter()
+            .filter(|(c, _)| c.starts_with("enterprise."))
+            .map(|(_, n)| n)
+            .sum::<usize>();
+        // About 96% of the line's mix is its own categories, the rest
+        // companies' ordinary problems.
+        assert!(line_own * 100 >= tuesday.len() * 93, "{codes:?}");
+        assert!(codes.len() >= 10, "{codes:?}");
+    }
+
+    #[test]
+    fn the_line_leaves_the_other_tickets_as_they_were() {
+        let w = WorkloadBuilder::new(31).per_day(3_000).build(router());
+        let mut without = w.day(3);
+        without.line_len = 0;
+        let alone: Vec<Generated> = without.collect();
+        let with = w.day(3);
+        assert_eq!(with.len(), alone.len() + w.day(3).line_len);
+        let merged: Vec<Generated> = with
+            .filter(|g| !matches!(g, Generated::Ticket(t) if t.channel == Channel::Enterprise))
+            .collect();
+        assert_eq!(merged, alone);
+        assert!(alone.len() > 2_500);
     }
 
     /// Throughput, in a release build:

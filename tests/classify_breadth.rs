@@ -9,7 +9,9 @@
 //! domains only. The floors below are the figures measured when the default
 //! model was trained, less about 3 points (measured: long messages 0.902,
 //! titles 0.938, `other` under 1%; keywords alone 0.864 and 0.910; 3-fold
-//! cross-validated category accuracy on the corpus 0.902).
+//! cross-validated category accuracy on the corpus 0.902 before the
+//! enterprise line's categories, 0.888 with them: the text alone cannot
+//! tell `enterprise.tax` from `tax`, which the channel decides).
 
 use hotline_router::classify::model::{cross_validate, Model, Trainer};
 use hotline_router::{Channel, ClassifiedBy, Domain, Router, RouterConfig, Ticket};
@@ -261,8 +263,36 @@ fn cross_validated_category_accuracy_on_the_corpus() {
         "3-fold category accuracy {:.4}\n{e}",
         e.accuracy
     );
-    // Every category is learnt, none is a blind spot.
+    // Every category is learnt, none is a blind spot. A category that
+    // replaces another on its channel (enterprise.tax for tax on the
+    // enterprise line) is told from it by the channel, not by the text: for
+    // it, predicting the category it replaces counts.
+    let replaces: std::collections::BTreeMap<String, Vec<String>> = RouterConfig::beijing()
+        .taxonomy
+        .categories
+        .into_iter()
+        .map(|c| (c.code, c.replaces))
+        .collect();
     for (label, s) in &e.labels {
-        assert!(s.recall >= 0.4, "{label}: recall {:.3}", s.recall);
+        let stands_for = replaces.get(label).map_or(&[][..], Vec::as_slice);
+        let (mut gold, mut hit) = (0, 0);
+        for ((g, p), n) in &e.confusion {
+            if g == label {
+                gold += n;
+                hit += if p == label || stands_for.contains(p) {
+                    *n
+                } else {
+                    0
+                };
+            }
+        }
+        let recall = hit as f64 / gold.max(1) as f64;
+        if !stands_for.is_empty() {
+            eprintln!(
+                "{label}: recall {:.3}, with {stands_for:?} {recall:.3}",
+                s.recall
+            );
+        }
+        assert!(recall >= 0.4, "{label}: recall {recall:.3}");
     }
 }

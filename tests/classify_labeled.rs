@@ -1,8 +1,10 @@
 //! The default taxonomy and model against a labelled set of realistic
 //! tickets (`tests/data/labeled_tickets.jsonl`, written for this crate and
-//! never trained on): categories, urgency and language.
+//! never trained on): categories, urgency and language. A line may name
+//! its channel (`"channel": "enterprise"` for the enterprise line's
+//! categories); the phone otherwise.
 
-use hotline_router::{Language, Priority, Router, Ticket};
+use hotline_router::{Channel, Language, Priority, Router, Ticket};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -11,12 +13,15 @@ struct Labeled {
     category: String,
     urgent: bool,
     language: String,
+    #[serde(default)]
+    channel: Channel,
 }
 
 const LABELED: &str = include_str!("data/labeled_tickets.jsonl");
 
 /// The default router (keywords and the embedded model) gets at least 95%
-/// of the categories right (97.0% measured when the model was trained),
+/// of the categories right (97.0% measured when the model was trained;
+/// 97.1%, 609 of 627, with the enterprise line's categories and lines),
 /// never misses an urgent ticket, and rarely raises a normal one.
 #[test]
 fn labeled_tickets_are_classified_as_labeled() {
@@ -28,7 +33,7 @@ fn labeled_tickets_are_classified_as_labeled() {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("line {}: {e}", n + 1));
         count += 1;
         let d = router
-            .route(&Ticket::new(format!("L{}", n + 1), l.text.as_str()))
+            .route(&Ticket::new(format!("L{}", n + 1), l.text.as_str()).with_channel(l.channel))
             .unwrap();
         let urgent = d.priority() == Priority::Urgent;
         if l.urgent && !urgent {
@@ -46,7 +51,7 @@ fn labeled_tickets_are_classified_as_labeled() {
             ));
         }
     }
-    assert!(count >= 580, "the labelled set has {count} lines");
+    assert!(count >= 620, "the labelled set has {count} lines");
     eprintln!(
         "{} of {count} categories wrong, {} urgent missed, {false_urgent} raised",
         wrong.len(),

@@ -101,6 +101,9 @@ fn build(case: &Case) -> (Classifier, Jurisdictions, RoutingConfig) {
             name_en: String::new(),
             keywords: BTreeMap::new(),
             urgent: vec![],
+            channels: vec![],
+            other_channels: false,
+            replaces: vec![],
         });
     }
     let classifier = Classifier::new(&taxonomy, "other").unwrap();

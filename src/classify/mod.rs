@@ -23,7 +23,21 @@
 //!   (at most three, best first).
 //! * Any urgency word, or a category's own urgent word when that category is
 //!   primary, makes the ticket urgent.
+//!
+//! # Channels
+//!
+//! [`Classifier::classify`] reads the text alone, over every category.
+//! [`Classifier::classify_on`] also knows the ticket's [`Channel`]: a
+//! category that names its channels (the enterprise line's categories name
+//! `enterprise`) is preferred on them — its score gets the taxonomy's
+//! `channel_bonus` more whenever its keywords already score at least that
+//! much, so one stray generic word earns nothing — and set aside on the
+//! others unless it is open to them (`other_channels`); on its channels it
+//! can also replace a citizen category (`replaces`: `enterprise.tax` takes
+//! `tax`'s place on the enterprise line). The router classifies on the
+//! ticket's channel.
 
+mod channels;
 pub mod domain;
 pub mod language;
 pub mod model;
@@ -41,6 +55,8 @@ pub use domain::Domain;
 
 use crate::config::TaxonomyConfig;
 use crate::error::{BuildError, BuildErrorKind};
+use crate::ticket::Channel;
+use channels::{ChannelPolicy, Scope};
 
 /// Index of a category in a [`Classifier`] (and so in a router).
 ///
@@ -82,6 +98,8 @@ pub struct Category {
     name: String,
     name_en: String,
     urgent_patterns: Vec<u32>,
+    channels: Vec<Channel>,
+    scope: Scope,
 }
 
 impl Category {
@@ -100,6 +118,30 @@ impl Category {
     /// The English name (may be empty).
     pub fn name_en(&self) -> &str {
         &self.name_en
+    }
+    /// The channels the category belongs to (preferred on them); empty for
+    /// a category of every channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::{Channel, Router};
+    ///
+    /// let router = Router::beijing();
+    /// let tax = router.category(router.category_id("enterprise.tax").unwrap());
+    /// assert_eq!(tax.channels(), [Channel::Enterprise]);
+    /// assert!(tax.allows(Channel::Enterprise) && !tax.allows(Channel::Phone));
+    /// ```
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+    /// Whether a ticket of `channel` may fall into the category.
+    pub fn allows(&self, channel: Channel) -> bool {
+        self.scope.allows(channel)
+    }
+    /// Whether some channel's tickets cannot fall into the category.
+    pub(crate) fn is_restricted(&self) -> bool {
+        self.scope.is_restricted()
     }
 }
 
@@ -151,6 +193,10 @@ pub struct Classification {
     secondary: SmallVec<[CategoryId; 3]>,
     matched: SmallVec<[KeywordId; 8]>,
     urgent_by: Option<KeywordId>,
+    /// The channel classified on, if any.
+    channel: Option<Channel>,
+    /// What a category preferred on `channel` got, when its keywords matched.
+    bonus: i32,
 }
 
 impl Classification {
@@ -189,6 +235,11 @@ impl Classification {
     /// The urgency word that made the ticket urgent, if any.
     pub fn urgent_by(&self) -> Option<KeywordId> {
         self.urgent_by
+    }
+    /// The channel the text was classified on ([`Classifier::classify_on`]),
+    /// or `None` for the text alone.
+    pub fn channel(&self) -> Option<Channel> {
+        self.channel
     }
 }
 
@@ -238,6 +289,7 @@ struct Inner {
     weights: Vec<(CategoryId, i32)>,
     categories: Vec<Category>,
     fallback: CategoryId,
+    channels: ChannelPolicy,
 }
 
 impl Classifier {
@@ -246,8 +298,10 @@ impl Classifier {
     ///
     /// # Errors
     ///
-    /// A duplicate category code, an empty keyword, an unknown fallback, or
-    /// an automaton that cannot be built.
+    /// A duplicate category code, an empty keyword, an unknown fallback,
+    /// contradictory channels ([`BuildErrorKind::InvalidChannels`], also for
+    /// a fallback closed to some channel), or an automaton that cannot be
+    /// built.
     pub fn new(taxonomy: &TaxonomyConfig, fallback: &str) -> Result<Classifier, BuildError> {
         let mut categories: Vec<Category> = Vec::new();
         let mut by_code: HashMap<&str, CategoryId> = HashMap::new();
@@ -286,6 +340,8 @@ impl Classifier {
                 name: c.name.clone(),
                 name_en: c.name_en.clone(),
                 urgent_patterns,
+                channels: c.channels.clone(),
+                scope: Scope::default(),
             });
         }
         for word in &taxonomy.urgency.keywords {
@@ -298,6 +354,10 @@ impl Classifier {
                 context: "the fallback category".into(),
                 category: fallback.to_string(),
             })?;
+        let channels = ChannelPolicy::new(taxonomy, &by_code, fallback)?;
+        for (c, scope) in categories.iter_mut().zip(&channels.scopes) {
+            c.scope = *scope;
+        }
 
         let mut weights = Vec::new();
         let mut patterns = Vec::with_capacity(table.list.len());
@@ -335,12 +395,41 @@ impl Classifier {
                 weights,
                 categories,
                 fallback,
+                channels,
             }),
         })
     }
 
-    /// Classifies a text.
+    /// Classifies a text alone, over every category whatever its channels.
     pub fn classify(&self, text: &str) -> Classification {
+        self.classify_with(text, None)
+    }
+
+    /// Classifies a ticket's text on its channel: categories of other
+    /// channels are set aside, categories the channel's own replace hand
+    /// them their score, and the channel's own categories get the
+    /// taxonomy's `channel_bonus` more when their keywords already score at
+    /// least that much (see
+    /// [`CategoryConfig::channels`](crate::CategoryConfig::channels) and
+    /// [`CategoryConfig::replaces`](crate::CategoryConfig::replaces)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::{Channel, Router};
+    ///
+    /// let router = Router::beijing();
+    /// let c = router.classifier();
+    /// let text = "我们公司的出口退税申请三个月了还没退下来";
+    /// let on = |channel| router.category(c.classify_on(text, channel).primary()).code();
+    /// assert_eq!(on(Channel::Enterprise), "enterprise.tax");
+    /// assert_eq!(on(Channel::Phone), "tax"); // enterprise.tax is the enterprise line's alone
+    /// ```
+    pub fn classify_on(&self, text: &str, channel: Channel) -> Classification {
+        self.classify_with(text, Some(channel))
+    }
+
+    fn classify_with(&self, text: &str, channel: Option<Channel>) -> Classification {
         let inner = &*self.inner;
         let mut matched: SmallVec<[KeywordId; 8]> = SmallVec::new();
         let mut scores: SmallVec<[(CategoryId, i32); 8]> = SmallVec::new();
@@ -377,6 +466,13 @@ impl Classifier {
                 }
             }
         }
+        let bonus = match channel {
+            Some(ch) => {
+                inner.channels.apply(&mut scores, ch);
+                inner.channels.bonus()
+            }
+            None => 0,
+        };
         // Best score first; on ties the category listed first in the taxonomy.
         scores.retain(|(_, s)| *s > 0);
         scores.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -399,6 +495,35 @@ impl Classifier {
             secondary,
             matched,
             urgent_by,
+            channel,
+            bonus,
+        }
+    }
+
+    /// The replacements in force on `channel`, as (replaced, replacement).
+    pub(crate) fn replacements_on(
+        &self,
+        channel: Channel,
+    ) -> impl Iterator<Item = (CategoryId, CategoryId)> + '_ {
+        self.inner
+            .channels
+            .replacements_on(channel)
+            .map(|r| (r.replaced, r.by))
+    }
+
+    /// The keyword points `category` got in `c` for being one of the
+    /// channel's own (0 when none).
+    pub fn channel_bonus(&self, c: &Classification, category: CategoryId) -> i32 {
+        // A bonused score is at least twice the bonus, any other below it.
+        match c.channel {
+            Some(ch)
+                if c.bonus > 0
+                    && c.score_of(category) >= c.bonus
+                    && self.category(category).scope.prefers(ch) =>
+            {
+                c.bonus
+            }
+            _ => 0,
         }
     }
 
