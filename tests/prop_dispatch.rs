@@ -722,6 +722,7 @@ impl Model {
             c.total += 1;
             match t.state {
                 State::Received | State::Dispatched => c.dispatched += 1,
+                State::Linked => c.linked += 1,
                 State::Claimed | State::Responded => c.in_hand += 1,
                 State::Resolved => c.resolved += 1,
                 State::Evaluated => c.evaluated += 1,
@@ -788,6 +789,7 @@ impl Model {
             agency: agency.to_string(),
             priority,
             deadline,
+            incident: None,
         })]
     }
 
@@ -955,6 +957,7 @@ impl Model {
             agency: agency.to_string(),
             priority: t.priority,
             deadline: t.deadline,
+            incident: None,
         }
     }
 

@@ -8,13 +8,28 @@
 //! ```text
 //!            submit                claim             respond            resolve          evaluate
 //! (none) ─► Received ─► Dispatched ───► Claimed ─────────► Responded ────────► Resolved ─────► Evaluated
-//!                          ▲   ▲           │  │ lease expires    │  return / reassign
-//!                          │   └───────────┘  └───────┬──────────┘
-//!                          └──── return (re-routed) / reassign ─┘
+//!              │           ▲   ▲           │  │ lease expires    │  return / reassign     ▲
+//!              │           │   └───────────┘  └───────┬──────────┘                        │
+//!              │           ├──── return (re-routed) / reassign ─┘                        │
+//!              │           │ split                                 its head is resolved  │
+//!              └─────► Linked ────────────────────────────────────────────────────────────┘
+//!           joins an      ⟲ its head moved (returned, reassigned): the member follows
+//!           incident
 //! ```
 //!
 //! Escalation (past the deadline) is a flag on an open ticket, not a state:
 //! the ticket stays on its work list and visible.
+//!
+//! **Incidents.** A ticket that reports a problem already open under another
+//! ticket (its *head*) joins that incident instead of being dispatched: it is
+//! [`Linked`](State::Linked) — open, its caller still to be called back, but
+//! on no work list and with no deadline or escalation of its own (the head's
+//! deadline governs). It follows the head: when the head moves, a new
+//! [`EventKind::Linked`] carries the new agency, so a member's
+//! [`agency`](TicketRecord::agency) is always its incident's; when the head is
+//! resolved, the member is resolved with it (same worker and outcome), and is
+//! then evaluated on its own like any ticket. [`EventKind::Split`] takes a
+//! wrongly merged ticket out: a `Dispatched` to its own agency follows.
 
 use std::sync::Arc;
 
@@ -33,6 +48,7 @@ use crate::ticket::Ticket;
 /// use hotline_router::dispatch::State;
 ///
 /// assert!(State::Claimed.is_open());
+/// assert!(State::Linked.is_open(), "a linked caller still waits for the answer");
 /// assert!(!State::Resolved.is_open());
 /// assert_eq!(State::Dispatched.as_str(), "dispatched");
 /// ```
@@ -51,15 +67,19 @@ pub enum State {
     Resolved,
     /// The caller was called back and evaluated the handling.
     Evaluated,
+    /// Joined another ticket's open incident (合并工单): handled with it, on
+    /// no work list of its own; resolved when its head is.
+    Linked,
 }
 
 impl State {
-    /// Whether the ticket still needs handling (counts against capacity and
-    /// deadlines).
+    /// Whether the ticket still needs handling. Open tickets count against
+    /// capacity and deadlines, except [`Linked`](State::Linked) ones: their
+    /// incident's head does.
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            State::Received | State::Dispatched | State::Claimed | State::Responded
+            State::Received | State::Dispatched | State::Claimed | State::Responded | State::Linked
         )
     }
 
@@ -72,6 +92,7 @@ impl State {
             State::Responded => "responded",
             State::Resolved => "resolved",
             State::Evaluated => "evaluated",
+            State::Linked => "linked",
         }
     }
 }
@@ -94,6 +115,43 @@ pub struct Routing {
     pub district: Option<String>,
     /// The street code, if known.
     pub street: Option<String>,
+}
+
+/// Why and where a ticket joined an incident: the payload of
+/// [`EventKind::Linked`].
+///
+/// Boxed in the event: every history entry of every ticket is as large as
+/// the largest event kind, and this one is rare.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::dispatch::{EventKind, Link};
+/// use hotline_router::Priority;
+///
+/// let link = Link {
+///     incident: "T1".into(),
+///     agency: "city:water".into(),
+///     priority: Priority::Normal,
+///     deadline: "2024-11-21T18:00:00+08:00".parse().unwrap(),
+///     reasons: vec!["same category (utilities.water) 120 m away, 25 minutes later".into()],
+/// };
+/// let json = serde_json::to_string(&EventKind::Linked(Box::new(link))).unwrap();
+/// assert!(json.starts_with(r#"{"linked":{"incident":"T1","agency":"city:water""#));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The head: the id of the incident's first ticket.
+    pub incident: String,
+    /// The agency handling the incident (the head's).
+    pub agency: String,
+    /// The head's priority.
+    pub priority: Priority,
+    /// The head's deadline, which governs the member's: it is what the
+    /// member's handling is measured against.
+    pub deadline: Timestamp,
+    /// Why it joined (the linker's reasons), or why it moved with its head.
+    pub reasons: Vec<String>,
 }
 
 /// One change to one ticket.
@@ -187,6 +245,18 @@ pub enum EventKind {
     },
     /// Past its deadline while still open.
     Escalated,
+    /// Joined an open incident instead of being dispatched (at submit), or
+    /// followed its head to another agency (the head was returned or
+    /// reassigned).
+    Linked(Box<Link>),
+    /// Taken out of its incident by hand (a wrong merge); a `Dispatched` to
+    /// the ticket's own agency, with its own deadline, follows.
+    Split {
+        /// Who split it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
     /// The call-back (评).
     Evaluated {
         /// Did the agency contact the caller?
@@ -212,6 +282,8 @@ impl EventKind {
             EventKind::Reassigned { .. } => "reassigned",
             EventKind::Escalated => "escalated",
             EventKind::Evaluated { .. } => "evaluated",
+            EventKind::Linked(_) => "linked",
+            EventKind::Split { .. } => "split",
         }
     }
 }
@@ -431,7 +503,7 @@ impl TicketRecord {
         self.check(first)?;
         let completes = matches!(
             first,
-            EventKind::Returned { .. } | EventKind::Reassigned { .. }
+            EventKind::Returned { .. } | EventKind::Reassigned { .. } | EventKind::Split { .. }
         );
         match rest {
             [] => Ok(()),
@@ -461,14 +533,17 @@ impl TicketRecord {
             state: self.state,
             event: kind.name(),
         };
-        // After a Returned or Reassigned event the ticket is between agencies:
-        // only a Dispatched may follow.
+        // After a Returned, Reassigned or Split event the ticket is between
+        // agencies: only a Dispatched may follow.
         let between = matches!(
             self.history.last(),
-            Some((_, E::Returned { .. } | E::Reassigned { .. }))
+            Some((
+                _,
+                E::Returned { .. } | E::Reassigned { .. } | E::Split { .. }
+            ))
         );
         match (self.state, kind) {
-            (S::Received, E::Dispatched { .. }) => {}
+            (S::Received, E::Dispatched { .. } | E::Linked(_)) => {}
             (_, E::Dispatched { .. }) if between => {}
             _ if between => return Err(refuse()),
             (S::Dispatched, E::Claimed { .. }) => {}
@@ -479,6 +554,9 @@ impl TicketRecord {
             (S::Dispatched | S::Claimed | S::Responded, E::Reassigned { .. }) => {}
             (S::Dispatched | S::Claimed | S::Responded, E::Escalated) if !self.escalated => {}
             (S::Resolved, E::Evaluated { .. }) => {}
+            // A member follows its own head only.
+            (S::Linked, E::Linked(link)) if self.incident() == Some(link.incident.as_str()) => {}
+            (S::Linked, E::Split { .. } | E::Resolved { .. }) => {}
             _ => return Err(refuse()),
         }
         Ok(())
@@ -524,11 +602,24 @@ impl TicketRecord {
                 self.lease_until = None;
                 self.responded_at = Some(at);
             }
-            E::Resolved { .. } => {
+            E::Resolved { worker, .. } => {
+                if self.state == S::Linked {
+                    // Resolved with its head, by the head's worker.
+                    self.worker = Some(worker.clone());
+                }
                 self.state = S::Resolved;
                 self.lease_until = None;
                 self.resolved_at = Some(at);
             }
+            E::Linked(link) => {
+                self.state = S::Linked;
+                self.agency.clone_from(&link.agency);
+                self.priority = link.priority;
+                self.deadline = link.deadline;
+                self.dispatched_at = at;
+            }
+            // Still linked until the Dispatched that completes the split.
+            E::Split { .. } => {}
             E::Returned { .. } => {
                 self.returned_from.push(self.agency.clone());
                 self.lease_until = None;
@@ -613,7 +704,8 @@ impl TicketRecord {
     pub fn is_escalated(&self) -> bool {
         self.escalated
     }
-    /// When it was last put on a work list.
+    /// When it was last put on a work list (or joined, or followed, an
+    /// incident).
     pub fn dispatched_at(&self) -> Timestamp {
         self.dispatched_at
     }
@@ -636,6 +728,19 @@ impl TicketRecord {
     /// How many times it was returned or reassigned.
     pub fn moves(&self) -> u32 {
         self.moves
+    }
+    /// The head of the incident it joined (the incident's first ticket), if
+    /// it joined one and was not split off since: while
+    /// [`Linked`](State::Linked), and after it was resolved with its head.
+    /// `None` for a ticket that is its own work item, a head included.
+    pub fn incident(&self) -> Option<&str> {
+        // Derived, not stored: a field would cost every record its size, and
+        // only members' short histories have anything to find.
+        self.history.iter().rev().find_map(|(_, kind)| match kind {
+            EventKind::Linked(link) => Some(Some(link.incident.as_str())),
+            EventKind::Split { .. } => Some(None),
+            _ => None,
+        })?
     }
     pub(crate) fn version(&self) -> u32 {
         self.version

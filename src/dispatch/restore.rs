@@ -10,11 +10,11 @@ use parking_lot::Mutex;
 use rayon::prelude::*;
 use smallvec::smallvec;
 
+use super::incidents::Membership;
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
 use super::types::OpError;
 use super::worklist::Entry;
 use super::{clock, fingerprint, Dispatcher, Hasher, Held, Slot};
-use crate::rules::Priority;
 
 /// Why a restore failed, and where.
 ///
@@ -165,10 +165,13 @@ impl Rebuild {
     }
 
     /// Moves the records into `d` (fresh) and builds its work lists, leases,
-    /// deadlines and escalations; completes operations cut off mid-way.
+    /// deadlines, escalations and incidents; completes operations cut off
+    /// mid-way; re-feeds the linker.
     ///
     /// The order does not matter: a work list orders its entries by
-    /// priority, time and the record's own work-list number.
+    /// priority, time and the record's own work-list number. Linked tickets
+    /// come last, once their heads are installed: a member whose head's
+    /// operation was cut off is completed from its head.
     pub(crate) fn install(self, d: &Dispatcher) -> Result<(), RestoreError> {
         let s = &*d.shared;
         if let Some(latest) = self.latest {
@@ -181,14 +184,26 @@ impl Rebuild {
         // Every index the records go into takes concurrent inserts: install
         // them on every core (a million tickets took 1.5 s on one).
         let records: Vec<(Arc<str>, Arc<Slot>)> = self.records.into_iter().collect();
-        let mut leases: Vec<Lease> = records
+        // Only tickets with something to report make an entry (most have
+        // none): the list stays small for a million tickets.
+        let found: Vec<Found> = records
             .into_par_iter()
             .enumerate()
-            .map(|(index, (key, slot))| install_one(d, index, key, slot))
-            .collect::<Result<Vec<Option<Lease>>, RestoreError>>()?
-            .into_iter()
-            .flatten()
-            .collect();
+            .map(|(index, (key, slot))| install_one(d, index as u64, key, slot, true))
+            .filter(|found| !matches!(found, Ok(f) if f.is_empty()))
+            .collect::<Result<_, RestoreError>>()?;
+        let (mut leases, mut memberships, mut linked, mut open) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for found in found {
+            leases.extend(found.lease);
+            memberships.extend(found.member);
+            linked.extend(found.linked);
+            open.extend(found.open);
+        }
+        d.restore_incidents(memberships, linked, open, |index, key, slot| {
+            leases.extend(install_one(d, index, key, slot, false)?.lease);
+            Ok(())
+        })?;
         // Leases ending at the same moment lapse in the order the tickets
         // were queued, as they would have live (they are requeued with new
         // numbers in that order): the map above is walked in random order.
@@ -204,29 +219,65 @@ impl Rebuild {
 /// A claim's lease to register: (work-list number, end, ticket, version).
 type Lease = (u64, Timestamp, Arc<str>, u32);
 
+/// What installing a ticket found that needs the other tickets.
+#[derive(Default)]
+struct Found {
+    /// Its claim's lease, registered in order later.
+    lease: Option<Lease>,
+    /// It is (or was, until resolved with its head) in an incident.
+    member: Option<Membership>,
+    /// It is linked: completed from its head, and installed, at the end.
+    linked: Option<(u64, Arc<str>, Arc<Slot>)>,
+    /// An open ticket that is its own work item, for the linker.
+    open: Option<(Timestamp, Arc<str>)>,
+}
+
+impl Found {
+    fn is_empty(&self) -> bool {
+        self.lease.is_none()
+            && self.member.is_none()
+            && self.linked.is_none()
+            && self.open.is_none()
+    }
+}
+
 /// Puts one restored ticket into the runtime: its indexes, then the
-/// registry. Returns its lease if it is claimed (registered in order later).
+/// registry. A linked ticket is handed back instead when `defer_linked`.
 fn install_one(
     d: &Dispatcher,
-    index: usize,
+    index: u64,
     key: Arc<str>,
     slot: Arc<Slot>,
-) -> Result<Option<Lease>, RestoreError> {
+    defer_linked: bool,
+) -> Result<Found, RestoreError> {
     let s = &*d.shared;
-    let mut lease = None;
+    let mut found = Found::default();
     let mut guard = slot.lock();
     if let Held {
         record: Some(record),
         due,
     } = &mut *guard
     {
-        if record.state().is_open() {
+        // Linked, and not between a Split and its Dispatched.
+        let member = record.state() == State::Linked && record.incident().is_some();
+        if member && defer_linked {
+            drop(guard);
+            found.linked = Some((index, key, slot));
+            return Ok(found);
+        }
+        if let Some(head) = record.incident() {
+            found.member = Some((Arc::from(head), key.clone(), record.received_at()));
+        }
+        if record.state().is_open() && !member {
             if let Some(kind) = cut_off(record) {
                 complete(d, record, kind).map_err(|source| RestoreError {
-                    index: index as u64,
+                    index,
                     ticket: key.to_string(),
                     source,
                 })?;
+            }
+            if s.linker.is_some() {
+                found.open = Some((record.received_at(), key.clone()));
             }
             d.queue(record.agency()).open.fetch_add(1, Ordering::AcqRel);
             if record.is_escalated() {
@@ -245,7 +296,7 @@ fn install_one(
                     version: record.version(),
                 }),
                 State::Claimed => {
-                    lease = record
+                    found.lease = record
                         .lease_until()
                         .map(|until| (record.queued, until, key.clone(), record.version()));
                 }
@@ -255,7 +306,7 @@ fn install_one(
     }
     drop(guard);
     s.records.insert(key, slot);
-    Ok(lease)
+    Ok(found)
 }
 
 /// What an operation cut off after its first event was doing.
@@ -263,6 +314,7 @@ enum CutOff {
     Submit,
     Return,
     Reassign,
+    Split,
 }
 
 fn cut_off(record: &TicketRecord) -> Option<CutOff> {
@@ -270,6 +322,7 @@ fn cut_off(record: &TicketRecord) -> Option<CutOff> {
         Some(EventKind::Received { .. }) => Some(CutOff::Submit),
         Some(EventKind::Returned { .. }) => Some(CutOff::Return),
         Some(EventKind::Reassigned { .. }) => Some(CutOff::Reassign),
+        Some(EventKind::Split { .. }) => Some(CutOff::Split),
         _ => None,
     }
 }
@@ -278,15 +331,8 @@ fn cut_off(record: &TicketRecord) -> Option<CutOff> {
 /// Never rolled back: what a sink persisted stays persisted.
 fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<(), OpError> {
     let (agency, priority, deadline) = match cut {
-        CutOff::Submit => {
-            let agency = d
-                .next_agency(record, None)
-                .unwrap_or_else(|| "center:triage".into());
-            match d.router().route(record.ticket()) {
-                Ok(decision) => (agency, decision.priority(), decision.deadline()),
-                Err(_) => (agency, Priority::Normal, record.received_at()),
-            }
-        }
+        // As live code would have: on its own, as a submit or a split does.
+        CutOff::Submit | CutOff::Split => d.own_dispatch(record),
         // As a live return would have, else back where it was.
         CutOff::Return => (
             d.next_agency(record, None)
