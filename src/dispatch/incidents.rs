@@ -353,12 +353,13 @@ impl Dispatcher {
             return Joined::Alone(admitted);
         };
         let id = admitted.ticket.id.clone();
-        let slot = match self.slot(&head) {
-            Some(slot) if head != id => slot,
-            found => {
-                self.unlinked(&id, found.is_none().then_some(head.as_str()));
-                return Joined::Alone(admitted);
-            }
+        if head == id {
+            self.unlinked(&id, None);
+            return Joined::Alone(admitted);
+        }
+        let Some(slot) = self.slot(&head) else {
+            self.unlinked(&id, Some(&head));
+            return Joined::Alone(admitted);
         };
         let guard = match how {
             HeadLock::Wait => slot.lock_arc(),
