@@ -37,18 +37,18 @@ fn fresh_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn linker() -> (PrefixLinker, Arc<Mutex<Vec<String>>>) {
+fn linker() -> (PrefixLinker, Calls) {
     let linker = PrefixLinker::new(SignedDuration::from_hours(2), 4);
     let calls = linker.calls.clone();
     (linker, calls)
 }
 
+/// What the linker was told, call by call.
+type Calls = Arc<Mutex<Vec<String>>>;
+
 /// Opens the journal in `dir` with a fresh linker; returns the linker's
-/// calls too.
-fn open(
-    dir: &Path,
-    clock: &Arc<ManualClock>,
-) -> Result<(Dispatcher, Arc<Mutex<Vec<String>>>, bool), OpenError> {
+/// calls and whether a torn tail was cut, too.
+fn open(dir: &Path, clock: &Arc<ManualClock>) -> Result<(Dispatcher, Calls, bool), OpenError> {
     let (linker, calls) = linker();
     let (d, recovery) = Dispatcher::builder(router())
         .clock(clock.clone())
