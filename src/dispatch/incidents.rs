@@ -73,119 +73,7 @@ use super::sink::{self, Change};
 use super::submit::{Admitted, HeadLock, Pending, Place};
 use super::types::{OpError, Receipt, SubmitError};
 use super::{Dispatcher, Hasher, Held};
-use crate::router::Decision;
 use crate::rules::Priority;
-use crate::ticket::Ticket;
-
-/// Decides whether a new ticket joins an open incident. The crate's
-/// `incident::IncidentIndex` implements it; plug in your own with
-/// [`DispatcherBuilder::linker`](super::DispatcherBuilder::linker).
-///
-/// The dispatcher calls it under a lock of its own, one call at a time, in
-/// the order tickets are taken in. It checks every answer: the head named
-/// must be a ticket here that is open, not linked to another incident, and
-/// at least as urgent as the new ticket (an urgent report never waits
-/// behind a normal work item). When it is not, the ticket stands alone and
-/// the linker is told with [`split`](Linker::split) — and, when the head is
-/// closed or not here at all, with [`closed`](Linker::closed).
-///
-/// # Examples
-///
-/// Same category in the same street within two hours is one incident:
-///
-/// ```
-/// use std::collections::HashMap;
-/// use std::sync::Arc;
-/// use hotline_router::dispatch::{Dispatcher, Linker, ManualClock, State};
-/// use hotline_router::{Decision, Router, Ticket};
-/// use jiff::{SignedDuration, Timestamp};
-///
-/// #[derive(Default)]
-/// struct SameStreet(HashMap<(String, String), (String, Timestamp)>);
-///
-/// impl SameStreet {
-///     fn key(d: &Decision<'_>) -> Option<(String, String)> {
-///         Some((d.category().code().to_string(), d.street_code()?.to_string()))
-///     }
-/// }
-///
-/// impl Linker for SameStreet {
-///     fn link(&mut self, t: &Ticket, d: &Decision<'_>, at: Timestamp) -> Option<(String, Vec<String>)> {
-///         let key = Self::key(d)?;
-///         match self.0.get(&key) {
-///             Some((head, since)) if at.duration_since(*since) <= SignedDuration::from_hours(2) => {
-///                 Some((head.clone(), vec![format!("{} in street {} within 2 h of {head}", key.0, key.1)]))
-///             }
-///             _ => {
-///                 self.0.insert(key, (t.id.clone(), at));
-///                 None
-///             }
-///         }
-///     }
-///     fn closed(&mut self, head: &str) {
-///         self.0.retain(|_, (h, _)| h != head);
-///     }
-///     fn split(&mut self, _ticket: &str) {}
-///     fn restore(&mut self, t: &Ticket, d: &Decision<'_>, at: Timestamp, head: Option<&str>) {
-///         if let (None, Some(key)) = (head, Self::key(d)) {
-///             self.0.entry(key).or_insert((t.id.clone(), at));
-///         }
-///     }
-/// }
-///
-/// let clock = Arc::new(ManualClock::new("2024-11-20T07:00:00+08:00".parse().unwrap()));
-/// let d = Dispatcher::builder(Router::beijing()).clock(clock.clone()).linker(SameStreet::default()).build();
-/// let report = |id: &str| Ticket::new(id, "楼下马路上水管爆了，水漫出来了").with_address("朝阳区呼家楼街道");
-/// let first = d.submit(report("T1")).unwrap();
-/// clock.advance(SignedDuration::from_mins(20));
-/// let second = d.submit(report("T2")).unwrap();
-/// assert_eq!((first.incident, second.incident.as_deref()), (None, Some("T1")));
-/// assert_eq!(d.record("T2").unwrap().state(), State::Linked);
-///
-/// let claim = d.claim(&first.agency, "w1").unwrap().unwrap();
-/// assert_eq!((claim.id.as_str(), claim.callers), ("T1", 2));
-/// d.resolve("T1", "w1", "main repaired").unwrap();
-/// assert_eq!(d.record("T2").unwrap().state(), State::Resolved);
-/// ```
-pub trait Linker: Send {
-    /// `Some((head_id, reasons))` to join the open incident whose first
-    /// ticket is `head_id`, saying why; `None` to stand alone (the ticket
-    /// then heads its own incident for later tickets).
-    ///
-    /// `at` is the ticket's time of receipt. Called only for a ticket that
-    /// passed every check but the sink's; if the sink refuses it, the
-    /// ticket is not here, and a later answer naming it is refused and
-    /// reported with [`closed`](Linker::closed).
-    fn link(
-        &mut self,
-        ticket: &Ticket,
-        decision: &Decision<'_>,
-        at: Timestamp,
-    ) -> Option<(String, Vec<String>)>;
-
-    /// The incident headed by `head` was resolved: never join it again.
-    /// Called for every resolved ticket that was its own work item (a
-    /// ticket alone heads an incident of one), and for a head named by
-    /// [`link`](Linker::link) that is closed or not here.
-    fn closed(&mut self, head: &str);
-
-    /// `ticket` left its incident (split off by hand), or was not let into
-    /// the one `link` named: it stands alone from now on, as if `link` had
-    /// answered `None`.
-    fn split(&mut self, ticket: &str);
-
-    /// On restore: re-insert a ticket that is (still) open, standing alone
-    /// (`head == None`) or linked to `head`, without matching. Tickets come
-    /// in received order, a head before its members; `at` is the ticket's
-    /// time of receipt and `decision` the current router's.
-    fn restore(
-        &mut self,
-        ticket: &Ticket,
-        decision: &Decision<'_>,
-        at: Timestamp,
-        head: Option<&str>,
-    );
-}
 
 /// One incident as [`Dispatcher::incident`] sees it.
 ///
@@ -235,7 +123,7 @@ pub(super) struct Incidents {
 }
 
 /// Head → (received at, member) of each member.
-type MemberMap = HashMap<Arc<str>, Vec<(Timestamp, Arc<str>)>, Hasher>;
+pub(super) type MemberMap = HashMap<Arc<str>, Vec<(Timestamp, Arc<str>)>, Hasher>;
 
 impl Incidents {
     pub(super) fn join(&self, head: &Arc<str>, member: Arc<str>, received_at: Timestamp) {
@@ -296,7 +184,7 @@ impl Incidents {
     }
 
     /// Sets the map as a restore found it.
-    fn install(&self, map: MemberMap) {
+    pub(super) fn install(&self, map: MemberMap) {
         self.active.store(!map.is_empty(), Ordering::Release);
         *self.map.lock() = map;
     }
@@ -615,15 +503,16 @@ impl Dispatcher {
     }
 
     /// Where a ticket goes on its own, as at submit: the router's choice
-    /// now (else triage), its priority and its deadline from its own time of
-    /// receipt.
+    /// now, its priority and its deadline from its own time of receipt
+    /// (human triage if the router no longer takes it).
     pub(super) fn own_dispatch(&self, record: &TicketRecord) -> (String, Priority, Timestamp) {
-        let agency = self
-            .next_agency(record, None)
-            .unwrap_or_else(|| "center:triage".into());
         match self.router().route(record.ticket()) {
-            Ok(decision) => (agency, decision.priority(), decision.deadline()),
-            Err(_) => (agency, Priority::Normal, record.received_at()),
+            Ok(d) => (d.agency_code().to_string(), d.priority(), d.deadline()),
+            Err(_) => (
+                "center:triage".into(),
+                Priority::Normal,
+                record.received_at(),
+            ),
         }
     }
 
@@ -655,172 +544,4 @@ impl Dispatcher {
         self.incident(id)
             .map(|view| u32::try_from(view.callers()).unwrap_or(u32::MAX))
     }
-}
-
-/// A restored ticket's part in the incidents: (head, member, received at).
-pub(super) type Membership = (Arc<str>, Arc<str>, Timestamp);
-
-impl Dispatcher {
-    /// The end of a restore, once every other ticket is installed: finishes
-    /// the members whose head's operation was cut off (`linked`: every
-    /// ticket restored `Linked`, with its install index), rebuilds the
-    /// incidents, and re-feeds the linker with `open` (the open tickets
-    /// that are their own work items, with their time of receipt).
-    pub(super) fn restore_incidents(
-        &self,
-        mut memberships: Vec<Membership>,
-        mut linked: Vec<(u64, Arc<str>, Arc<super::Slot>)>,
-        mut open: Vec<(Timestamp, Arc<str>)>,
-        mut install: impl FnMut(u64, Arc<str>, Arc<super::Slot>) -> Result<(), super::RestoreError>,
-    ) -> Result<(), super::RestoreError> {
-        // In a fixed order, so that completions reach the sink the same way
-        // every time.
-        linked.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-        let mut members = Vec::new();
-        for (index, key, slot) in linked {
-            let fail = |source| super::RestoreError {
-                index,
-                ticket: key.to_string(),
-                source,
-            };
-            let head = self.complete_member(&slot).map_err(fail)?;
-            match head {
-                Some((head, received_at)) => {
-                    memberships.push((head.clone(), key.clone(), received_at));
-                    members.push((received_at, key.clone(), head));
-                }
-                None => {
-                    let received_at = slot
-                        .lock()
-                        .record
-                        .as_ref()
-                        .map_or(Timestamp::MIN, TicketRecord::received_at);
-                    open.push((received_at, key.clone()));
-                }
-            }
-            install(index, key, slot)?;
-        }
-        let mut map = MemberMap::default();
-        for (head, member, at) in memberships {
-            if self.slot(&head).is_some() {
-                map.entry(head).or_default().push((at, member));
-            }
-        }
-        self.shared.incidents.install(map);
-        if self.shared.linker.is_some() {
-            self.refeed(open, members);
-        }
-        Ok(())
-    }
-
-    /// Finishes a restored member: resolved with its head if the head is
-    /// resolved, moved with it if it moved, split off if there is no head
-    /// to follow. Returns its head and time of receipt if it is still
-    /// linked (or was just resolved with it).
-    fn complete_member(
-        &self,
-        slot: &Arc<super::Slot>,
-    ) -> Result<Option<(Arc<str>, Timestamp)>, OpError> {
-        let head: Arc<str> = match slot.lock().record.as_ref().and_then(TicketRecord::incident) {
-            Some(head) => Arc::from(head),
-            None => return Ok(None),
-        };
-        let head_slot = self.slot(&head);
-        // Head before member, as everywhere.
-        let head_guard = head_slot.as_ref().map(|s| s.lock());
-        let mut guard = slot.lock();
-        let Some(record) = guard.record.as_mut() else {
-            return Ok(None);
-        };
-        let now = self.now();
-        let head_record = head_guard.as_ref().and_then(|g| g.record.as_ref());
-        let kinds: SmallVec<[EventKind; 2]> = match head_record {
-            Some(h) if h.incident().is_none() && h.state().is_open() => {
-                if (h.agency(), h.priority(), h.deadline())
-                    == (record.agency(), record.priority(), record.deadline())
-                {
-                    smallvec![]
-                } else {
-                    smallvec![follow(&head, h.agency(), h.priority(), h.deadline())]
-                }
-            }
-            Some(h) if h.incident().is_none() => match last_resolved(h) {
-                Some(resolved) => smallvec![resolved],
-                None => smallvec![],
-            },
-            // No head to follow: it becomes its own work item.
-            _ => {
-                let (agency, priority, deadline) = self.own_dispatch(record);
-                let split = EventKind::Split {
-                    by: "restore".into(),
-                    reason: format!("its incident's head {head} is not an open ticket here"),
-                };
-                let dispatched = EventKind::Dispatched {
-                    agency,
-                    priority,
-                    deadline,
-                };
-                let queued = self.shared.seq.fetch_add(1, Ordering::Relaxed);
-                self.commit(record, now, smallvec![split, dispatched], Some(queued))?;
-                return Ok(None);
-            }
-        };
-        if !kinds.is_empty() {
-            self.commit(record, now, kinds, None)?;
-        }
-        Ok(Some((head, record.received_at())))
-    }
-
-    /// Feeds the linker every open ticket: in received order, a head before
-    /// its members.
-    fn refeed(
-        &self,
-        open: Vec<(Timestamp, Arc<str>)>,
-        members: Vec<(Timestamp, Arc<str>, Arc<str>)>,
-    ) {
-        let heads: HashMap<&str, Timestamp> = open.iter().map(|(at, k)| (&**k, *at)).collect();
-        // (fed after, is a member, ticket, head)
-        type Feed<'a> = (Timestamp, bool, &'a Arc<str>, Option<&'a Arc<str>>);
-        let mut order: Vec<Feed<'_>> = open
-            .iter()
-            .map(|(at, key)| (*at, false, key, None))
-            .collect();
-        for (at, key, head) in &members {
-            if !self.record(key).is_some_and(|r| r.state() == State::Linked) {
-                continue;
-            }
-            let after = heads.get(&**head).map_or(*at, |h| (*h).max(*at));
-            order.push((after, true, key, Some(head)));
-        }
-        order.sort_unstable();
-        let router = self.router();
-        for (_, _, key, head) in order {
-            let Some(record) = self.record(key) else {
-                continue;
-            };
-            if !record.state().is_open() {
-                continue;
-            }
-            let Ok(decision) = router.route(record.ticket()) else {
-                continue;
-            };
-            if let Some(linker) = &self.shared.linker {
-                linker.lock().restore(
-                    record.ticket(),
-                    &decision,
-                    record.received_at(),
-                    head.map(|h| &**h),
-                );
-            }
-        }
-    }
-}
-
-/// The `Resolved` event a resolved head got, for its members.
-fn last_resolved(head: &TicketRecord) -> Option<EventKind> {
-    head.history()
-        .iter()
-        .rev()
-        .find(|(_, kind)| matches!(kind, EventKind::Resolved { .. }))
-        .map(|(_, kind)| kind.clone())
 }

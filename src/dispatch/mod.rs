@@ -13,6 +13,35 @@
 //! each operation's events before they are applied, and its refusal refuses
 //! the operation with nothing changed.
 //!
+//! # Incidents: one work item, many callers (合并工单)
+//!
+//! With a [`Linker`] ([`DispatcherBuilder::linker`]; the crate's incident
+//! index is one), a ticket that reports the same problem as an open
+//! incident joins it instead of queueing: it is [`State::Linked`] to the
+//! incident's first ticket, its *head* ([`Receipt::incident`]).
+//!
+//! * The agency sees one work item, the head, with its caller count
+//!   ([`Claim::callers`], [`Dispatcher::callers`], [`Dispatcher::incident`]);
+//!   members hold no place on a list, no deadline and no capacity of their
+//!   own, and never escalate: the head's deadline governs.
+//! * Resolving the head resolves every member still linked to it — the same
+//!   worker and outcome, in the same sink call — and the linker is told the
+//!   incident is closed. Each caller is then evaluated on its own: the 三率
+//!   count callers. Returning or reassigning the head takes its members to
+//!   the new agency in the same sink call, so the rates by agency credit
+//!   the agency that handled the incident.
+//! * [`Dispatcher::split`] takes a wrongly merged ticket out, to its own
+//!   agency and deadline; acting on a member as if it were a work item
+//!   (respond, resolve, return, reassign) is [`OpError::Linked`].
+//! * The linker proposes, the runtime decides: a head that is not an open
+//!   work item here, or that is less urgent than the newcomer, is refused
+//!   and the ticket stands alone.
+//! * A restore rebuilds the incidents from the records, completes members
+//!   whose head's operation was cut off, and feeds the linker every open
+//!   ticket again ([`Linker::restore`]).
+//!
+//! Without a linker, every ticket is its own work item, as before.
+//!
 //! # Concurrency
 //!
 //! Every method takes `&self`; clone the [`Dispatcher`] (an `Arc` inside)
@@ -32,6 +61,15 @@
 //!   atomically, every submit routes with exactly one router, and queued
 //!   tickets keep their agency.
 //!
+//! * incidents: a ticket that joins an incident takes its id under the
+//!   head's lock, and every operation on a head locks the head, then its
+//!   members — the only place a thread holding one ticket waits for
+//!   another. A submit waits for a head only while it holds no ticket (a
+//!   batch that does tries, and persists what it holds before it waits);
+//!   the incidents' map and the linker are locked only around their own
+//!   calls. Members join heads older than themselves, so these waits cannot
+//!   close a cycle.
+//!
 //! **Strong consistency per ticket**: a ticket's events reach the sink and
 //! are applied in order, under the ticket's lock.
 //! **Eventual consistency across tickets**: [`Dispatcher::counts`] and the
@@ -43,8 +81,10 @@ mod builder;
 mod clock;
 mod due;
 mod durable;
+mod events;
 mod incidents;
 pub mod lifecycle;
+mod linker;
 mod restore;
 mod sink;
 mod submit;
@@ -67,10 +107,11 @@ use smallvec::{smallvec, SmallVec};
 pub use builder::DispatcherBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use durable::OpenError;
-pub use incidents::{IncidentView, Linker};
+pub use incidents::IncidentView;
 pub use lifecycle::{
     Evaluation, Event, EventKind, Link, Routing, State, TicketRecord, TransitionError,
 };
+pub use linker::Linker;
 pub use restore::RestoreError;
 pub use sink::{Change, Sink, SinkError};
 pub use types::{Claim, Counts, DispatchConfig, OpError, Overdue, Receipt, SubmitError};

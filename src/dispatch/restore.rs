@@ -8,13 +8,14 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use parking_lot::Mutex;
 use rayon::prelude::*;
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
-use super::incidents::Membership;
+use super::incidents::{follow, MemberMap};
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
 use super::types::OpError;
 use super::worklist::Entry;
 use super::{clock, fingerprint, Dispatcher, Hasher, Held, Slot};
+use crate::rules::Priority;
 
 /// Why a restore failed, and where.
 ///
@@ -331,8 +332,17 @@ fn cut_off(record: &TicketRecord) -> Option<CutOff> {
 /// Never rolled back: what a sink persisted stays persisted.
 fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<(), OpError> {
     let (agency, priority, deadline) = match cut {
-        // As live code would have: on its own, as a submit or a split does.
-        CutOff::Submit | CutOff::Split => d.own_dispatch(record),
+        CutOff::Submit => {
+            let agency = d
+                .next_agency(record, None)
+                .unwrap_or_else(|| "center:triage".into());
+            match d.router().route(record.ticket()) {
+                Ok(decision) => (agency, decision.priority(), decision.deadline()),
+                Err(_) => (agency, Priority::Normal, record.received_at()),
+            }
+        }
+        // As a live split would have.
+        CutOff::Split => d.own_dispatch(record),
         // As a live return would have, else back where it was.
         CutOff::Return => (
             d.next_agency(record, None)
@@ -356,4 +366,171 @@ fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<()
     let queued = d.shared.seq.fetch_add(1, Ordering::Relaxed);
     d.commit(record, now, smallvec![dispatched], Some(queued))?;
     Ok(())
+}
+
+// ---- incidents ------------------------------------------------------------
+
+/// A restored ticket's part in the incidents: (head, member, received at).
+pub(super) type Membership = (Arc<str>, Arc<str>, Timestamp);
+
+impl Dispatcher {
+    /// The end of a restore, once every other ticket is installed: finishes
+    /// the members whose head's operation was cut off (`linked`: every
+    /// ticket restored `Linked`, with its install index), rebuilds the
+    /// incidents, and re-feeds the linker with `open` (the open tickets
+    /// that are their own work items, with their time of receipt).
+    pub(super) fn restore_incidents(
+        &self,
+        mut memberships: Vec<Membership>,
+        mut linked: Vec<(u64, Arc<str>, Arc<Slot>)>,
+        mut open: Vec<(Timestamp, Arc<str>)>,
+        mut install: impl FnMut(u64, Arc<str>, Arc<Slot>) -> Result<(), RestoreError>,
+    ) -> Result<(), RestoreError> {
+        // In a fixed order, so that completions reach the sink the same way
+        // every time.
+        linked.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        let mut members = Vec::new();
+        for (index, key, slot) in linked {
+            let fail = |source| RestoreError {
+                index,
+                ticket: key.to_string(),
+                source,
+            };
+            let head = self.complete_member(&slot).map_err(fail)?;
+            match head {
+                Some((head, received_at)) => {
+                    memberships.push((head.clone(), key.clone(), received_at));
+                    members.push((received_at, key.clone(), head));
+                }
+                None => {
+                    let received_at = slot
+                        .lock()
+                        .record
+                        .as_ref()
+                        .map_or(Timestamp::MIN, TicketRecord::received_at);
+                    open.push((received_at, key.clone()));
+                }
+            }
+            install(index, key, slot)?;
+        }
+        let mut map = MemberMap::default();
+        for (head, member, at) in memberships {
+            if self.slot(&head).is_some() {
+                map.entry(head).or_default().push((at, member));
+            }
+        }
+        self.shared.incidents.install(map);
+        if self.shared.linker.is_some() {
+            self.refeed(open, members);
+        }
+        Ok(())
+    }
+
+    /// Finishes a restored member: resolved with its head if the head is
+    /// resolved, moved with it if it moved, split off if there is no head
+    /// to follow. Returns its head and time of receipt if it is still
+    /// linked (or was just resolved with it).
+    fn complete_member(&self, slot: &Arc<Slot>) -> Result<Option<(Arc<str>, Timestamp)>, OpError> {
+        let head: Arc<str> = match slot.lock().record.as_ref().and_then(TicketRecord::incident) {
+            Some(head) => Arc::from(head),
+            None => return Ok(None),
+        };
+        let head_slot = self.slot(&head);
+        // Head before member, as everywhere.
+        let head_guard = head_slot.as_ref().map(|s| s.lock());
+        let mut guard = slot.lock();
+        let Some(record) = guard.record.as_mut() else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let head_record = head_guard.as_ref().and_then(|g| g.record.as_ref());
+        let kinds: SmallVec<[EventKind; 2]> = match head_record {
+            Some(h) if h.incident().is_none() && h.state().is_open() => {
+                if (h.agency(), h.priority(), h.deadline())
+                    == (record.agency(), record.priority(), record.deadline())
+                {
+                    smallvec![]
+                } else {
+                    smallvec![follow(&head, h.agency(), h.priority(), h.deadline())]
+                }
+            }
+            Some(h) if h.incident().is_none() => match last_resolved(h) {
+                Some(resolved) => smallvec![resolved],
+                None => smallvec![],
+            },
+            // No head to follow: it becomes its own work item.
+            _ => {
+                let (agency, priority, deadline) = self.own_dispatch(record);
+                let split = EventKind::Split {
+                    by: "restore".into(),
+                    reason: format!("its incident's head {head} is not an open ticket here"),
+                };
+                let dispatched = EventKind::Dispatched {
+                    agency,
+                    priority,
+                    deadline,
+                };
+                let queued = self.shared.seq.fetch_add(1, Ordering::Relaxed);
+                self.commit(record, now, smallvec![split, dispatched], Some(queued))?;
+                return Ok(None);
+            }
+        };
+        if !kinds.is_empty() {
+            self.commit(record, now, kinds, None)?;
+        }
+        Ok(Some((head, record.received_at())))
+    }
+
+    /// Feeds the linker every open ticket: in received order, a head before
+    /// its members.
+    fn refeed(
+        &self,
+        open: Vec<(Timestamp, Arc<str>)>,
+        members: Vec<(Timestamp, Arc<str>, Arc<str>)>,
+    ) {
+        let heads: HashMap<&str, Timestamp> = open.iter().map(|(at, k)| (&**k, *at)).collect();
+        // (fed after, is a member, ticket, head)
+        type Feed<'a> = (Timestamp, bool, &'a Arc<str>, Option<&'a Arc<str>>);
+        let mut order: Vec<Feed<'_>> = open
+            .iter()
+            .map(|(at, key)| (*at, false, key, None))
+            .collect();
+        for (at, key, head) in &members {
+            if !self.record(key).is_some_and(|r| r.state() == State::Linked) {
+                continue;
+            }
+            let after = heads.get(&**head).map_or(*at, |h| (*h).max(*at));
+            order.push((after, true, key, Some(head)));
+        }
+        order.sort_unstable();
+        let router = self.router();
+        for (_, _, key, head) in order {
+            let Some(record) = self.record(key) else {
+                continue;
+            };
+            if !record.state().is_open() {
+                continue;
+            }
+            let Ok(decision) = router.route(record.ticket()) else {
+                continue;
+            };
+            if let Some(linker) = &self.shared.linker {
+                linker.lock().restore(
+                    record.ticket(),
+                    &decision,
+                    record.received_at(),
+                    head.map(|h| &**h),
+                );
+            }
+        }
+    }
+}
+
+/// The `Resolved` event a resolved head got, for its members.
+fn last_resolved(head: &TicketRecord) -> Option<EventKind> {
+    head.history()
+        .iter()
+        .rev()
+        .find(|(_, kind)| matches!(kind, EventKind::Resolved { .. }))
+        .map(|(_, kind)| kind.clone())
 }
