@@ -165,8 +165,9 @@ impl Dispatcher {
     /// ticket (this is how an intake or a replay keeps up). Results come
     /// in input order.
     ///
-    /// A ticket whose incident's head is busy (an operation on it is being
-    /// persisted) splits the batch: what came before it is persisted first,
+    /// A ticket whose incident's head is busy — an operation on it is being
+    /// persisted, or the head is earlier in this very batch — splits the
+    /// batch: what came before it is persisted first (and acknowledged),
     /// because a batch never waits for a head while it holds tickets.
     pub fn submit_many(
         &self,
