@@ -587,3 +587,96 @@ fn linearizable_linking_and_resolving_leave_no_member_behind() {
         "no report ever joined the incident: the test tests nothing"
     );
 }
+
+/// The event log, refusing everything while `refuse` is set.
+#[derive(Default)]
+struct Refusing {
+    log: Log,
+    refuse: std::sync::atomic::AtomicBool,
+}
+
+impl Sink for Refusing {
+    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
+        if self.refuse.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SinkError::new("disk full"));
+        }
+        self.log.persist(changes)
+    }
+}
+
+#[test]
+fn a_refusing_sink_changes_no_incident() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let sink = Arc::new(Refusing::default());
+    let (linker, calls) = linker();
+    let d = Dispatcher::builder(router())
+        .clock(clock.clone())
+        .sink(sink.clone())
+        .linker(linker)
+        .build();
+    burst(&d, &clock);
+    let before = |d: &Dispatcher| {
+        let ids = ["T1", "T2", "T3", "T4"];
+        (
+            ids.map(|id| d.record(id).map(|r| (r.state(), r.agency().to_string()))),
+            d.incident("T1"),
+            d.counts(),
+            d.open_at(WATER),
+        )
+    };
+    let was = before(&d);
+    sink.refuse.store(true, SeqCst);
+    assert!(d.submit(water("T4", "还在冒水")).is_err());
+    assert_eq!(
+        before(&d),
+        was,
+        "a refused member leaves its incident as it was"
+    );
+    sink.refuse.store(false, SeqCst);
+    d.claim(WATER, "w1").unwrap().unwrap();
+    let was = before(&d);
+    sink.refuse.store(true, SeqCst);
+    assert!(matches!(
+        d.resolve("T1", "w1", "done"),
+        Err(OpError::Sink(_))
+    ));
+    assert!(matches!(
+        d.return_ticket("T1", "w1", "x"),
+        Err(OpError::Sink(_))
+    ));
+    assert_eq!(before(&d), was, "head and members unchanged");
+    sink.refuse.store(false, SeqCst);
+    d.resolve("T1", "w1", "done").unwrap();
+    assert_eq!(d.record("T3").unwrap().state(), State::Resolved);
+
+    // A head the sink refused is not here: the linker is told when it names
+    // it, and the next report joins the one that stood alone instead.
+    clock.advance(SignedDuration::from_hours(5));
+    sink.refuse.store(true, SeqCst);
+    assert!(d.submit(water("X1", "门口全是水")).is_err());
+    sink.refuse.store(false, SeqCst);
+    assert_eq!(d.submit(water("X2", "门口全是水")).unwrap().incident, None);
+    assert_eq!(
+        d.submit(water("X3", "门口全是水"))
+            .unwrap()
+            .incident
+            .as_deref(),
+        Some("X2")
+    );
+    let calls = calls.lock().unwrap();
+    let tail: Vec<&str> = calls[calls.len() - 5..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "link X1 -> -",
+            "link X2 -> X1",
+            "closed X1",
+            "split X2",
+            "link X3 -> X2"
+        ]
+    );
+}
