@@ -20,9 +20,16 @@
 //!   Received;
 //! * Escalated: a flag, set once, on an open ticket that is on a work list;
 //!   it survives every later transition;
-//! * evaluate: Resolved → Evaluated, and nothing follows Evaluated.
+//! * evaluate: Resolved → Evaluated, and nothing follows Evaluated;
+//! * join an incident (at submit, instead of a dispatch): Received → Linked;
+//!   a member follows its own head only (Linked → Linked, same incident),
+//!   is resolved with it (Linked → Resolved), or is split off: Linked →
+//!   between agencies (a Dispatched follows). A member is on no work list:
+//!   it is not claimed, escalated, returned or reassigned.
 
-use hotline_router::dispatch::{Event, EventKind, Routing, State, TicketRecord, TransitionError};
+use hotline_router::dispatch::{
+    Event, EventKind, Link, Routing, State, TicketRecord, TransitionError,
+};
 use hotline_router::{Priority, Ticket};
 use jiff::{SignedDuration, Timestamp};
 
@@ -40,7 +47,7 @@ fn at(mins: i64) -> Timestamp {
 
 /// The event kinds in column order. `EventKind` is `#[non_exhaustive]`; a
 /// new variant must get a column here (see `columns_cover_every_kind`).
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 12] = [
     "received",
     "dispatched",
     "claimed",
@@ -51,6 +58,8 @@ const COLUMNS: [&str; 10] = [
     "reassigned",
     "escalated",
     "evaluated",
+    "linked",
+    "split",
 ];
 
 fn received() -> EventKind {
@@ -70,6 +79,16 @@ fn dispatched(agency: &str) -> EventKind {
         priority: Priority::Normal,
         deadline: at(60 * 24),
     }
+}
+
+fn linked(head: &str, agency: &str) -> EventKind {
+    EventKind::Linked(Box::new(Link {
+        incident: head.into(),
+        agency: agency.into(),
+        priority: Priority::Urgent,
+        deadline: at(120),
+        reasons: vec!["same burst".into()],
+    }))
 }
 
 /// One event of each kind, in column order.
@@ -103,6 +122,11 @@ fn event(column: &str) -> EventKind {
             resolved: false,
             satisfied: false,
         },
+        "linked" => linked("T0", "street:110105003"),
+        "split" => EventKind::Split {
+            by: "lead".into(),
+            reason: "not the same problem".into(),
+        },
         other => panic!("no column {other}"),
     }
 }
@@ -110,7 +134,8 @@ fn event(column: &str) -> EventKind {
 // ---- the situations ----------------------------------------------------------
 
 /// A reachable situation: the state, whether the ticket is between agencies
-/// (the last event was Returned or Reassigned), and the escalation flag.
+/// (the last event was Returned, Reassigned or Split), and the escalation
+/// flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Situation {
     state: State,
@@ -150,6 +175,8 @@ const SITUATIONS: &[(&str, Situation)] = {
         ("reassigned@dispatched+esc", s(Dispatched, true, true)),
         ("reassigned@claimed+esc", s(Claimed, true, true)),
         ("reassigned@responded+esc", s(Responded, true, true)),
+        ("linked", s(Linked, false, false)),
+        ("split@linked", s(Linked, true, false)),
     ]
 };
 
@@ -165,6 +192,12 @@ fn situation(name: &str) -> Situation {
 /// record). Several paths per situation: the table row must hold for all.
 const PATHS: &[(&str, &[&str])] = &[
     ("received", &[]),
+    ("linked", &["linked"]),
+    ("linked", &["linked", "linked"]), // the head moved
+    ("split@linked", &["linked", "split"]),
+    ("dispatched", &["linked", "split", "dispatched"]),
+    ("resolved", &["linked", "resolved"]), // with its head
+    ("evaluated", &["linked", "linked", "resolved", "evaluated"]),
     ("dispatched", &["dispatched"]),
     (
         "dispatched",
@@ -303,32 +336,34 @@ macro_rules! to {
 /// Situation × event (in `COLUMNS` order) → the situation it leads to, or
 /// `__` when the event must be refused.
 #[rustfmt::skip]
-const TABLE: &[(&str, [Option<&str>; 10])] = &[
-    //                            received dispatched               claimed               lease_expired         responded               resolved               returned                       reassigned                       escalated                 evaluated
-    ("received",                  [__,     to!("dispatched"),       __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("dispatched",                [__,     __,                      to!("claimed"),       __,                   __,                     __,                    __,                            to!("reassigned@dispatched"),    to!("dispatched+esc"),    __]),
-    ("claimed",                   [__,     __,                      __,                   to!("dispatched"),    to!("responded"),       to!("resolved"),       to!("returned@claimed"),       to!("reassigned@claimed"),       to!("claimed+esc"),       __]),
-    ("responded",                 [__,     __,                      __,                   __,                   __,                     to!("resolved"),       to!("returned@responded"),     to!("reassigned@responded"),     to!("responded+esc"),     __]),
-    ("resolved",                  [__,     __,                      __,                   __,                   __,                     __,                    __,                            __,                              __,                       to!("evaluated")]),
-    ("evaluated",                 [__,     __,                      __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("returned@claimed",          [__,     to!("dispatched"),       __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("returned@responded",        [__,     to!("dispatched"),       __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("reassigned@dispatched",     [__,     to!("dispatched"),       __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("reassigned@claimed",        [__,     to!("dispatched"),       __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("reassigned@responded",      [__,     to!("dispatched"),       __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("dispatched+esc",            [__,     __,                      to!("claimed+esc"),   __,                   __,                     __,                    __,                            to!("reassigned@dispatched+esc"), __,                      __]),
-    ("claimed+esc",               [__,     __,                      __,                   to!("dispatched+esc"), to!("responded+esc"),  to!("resolved+esc"),   to!("returned@claimed+esc"),   to!("reassigned@claimed+esc"),   __,                       __]),
-    ("responded+esc",             [__,     __,                      __,                   __,                   __,                     to!("resolved+esc"),   to!("returned@responded+esc"), to!("reassigned@responded+esc"), __,                       __]),
-    ("resolved+esc",              [__,     __,                      __,                   __,                   __,                     __,                    __,                            __,                              __,                       to!("evaluated+esc")]),
-    ("evaluated+esc",             [__,     __,                      __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("returned@claimed+esc",      [__,     to!("dispatched+esc"),   __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("returned@responded+esc",    [__,     to!("dispatched+esc"),   __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("reassigned@dispatched+esc", [__,     to!("dispatched+esc"),   __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("reassigned@claimed+esc",    [__,     to!("dispatched+esc"),   __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
-    ("reassigned@responded+esc",  [__,     to!("dispatched+esc"),   __,                   __,                   __,                     __,                    __,                            __,                              __,                       __]),
+const TABLE: &[(&str, [Option<&str>; 12])] = &[
+    //                             received   dispatched              claimed              lease_expired           responded              resolved              returned                        reassigned                         escalated               evaluated              linked          split
+    ("received",                  [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    to!("linked"),  __]),
+    ("dispatched",                [__,        __,                     to!("claimed"),      __,                     __,                    __,                   __,                             to!("reassigned@dispatched"),      to!("dispatched+esc"),  __,                    __,             __]),
+    ("claimed",                   [__,        __,                     __,                  to!("dispatched"),      to!("responded"),      to!("resolved"),      to!("returned@claimed"),        to!("reassigned@claimed"),         to!("claimed+esc"),     __,                    __,             __]),
+    ("responded",                 [__,        __,                     __,                  __,                     __,                    to!("resolved"),      to!("returned@responded"),      to!("reassigned@responded"),       to!("responded+esc"),   __,                    __,             __]),
+    ("resolved",                  [__,        __,                     __,                  __,                     __,                    __,                   __,                             __,                                __,                     to!("evaluated"),      __,             __]),
+    ("evaluated",                 [__,        __,                     __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("returned@claimed",          [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("returned@responded",        [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("reassigned@dispatched",     [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("reassigned@claimed",        [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("reassigned@responded",      [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("dispatched+esc",            [__,        __,                     to!("claimed+esc"),  __,                     __,                    __,                   __,                             to!("reassigned@dispatched+esc"),  __,                     __,                    __,             __]),
+    ("claimed+esc",               [__,        __,                     __,                  to!("dispatched+esc"),  to!("responded+esc"),  to!("resolved+esc"),  to!("returned@claimed+esc"),    to!("reassigned@claimed+esc"),     __,                     __,                    __,             __]),
+    ("responded+esc",             [__,        __,                     __,                  __,                     __,                    to!("resolved+esc"),  to!("returned@responded+esc"),  to!("reassigned@responded+esc"),   __,                     __,                    __,             __]),
+    ("resolved+esc",              [__,        __,                     __,                  __,                     __,                    __,                   __,                             __,                                __,                     to!("evaluated+esc"),  __,             __]),
+    ("evaluated+esc",             [__,        __,                     __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("returned@claimed+esc",      [__,        to!("dispatched+esc"),  __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("returned@responded+esc",    [__,        to!("dispatched+esc"),  __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("reassigned@dispatched+esc", [__,        to!("dispatched+esc"),  __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("reassigned@claimed+esc",    [__,        to!("dispatched+esc"),  __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("reassigned@responded+esc",  [__,        to!("dispatched+esc"),  __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
+    ("linked",                    [__,        __,                     __,                  __,                     __,                    to!("resolved"),      __,                             __,                                __,                     __,                    to!("linked"),  to!("split@linked")]),
+    ("split@linked",              [__,        to!("dispatched"),      __,                  __,                     __,                    __,                   __,                             __,                                __,                     __,                    __,             __]),
 ];
 
-fn row(name: &str) -> [Option<&'static str>; 10] {
+fn row(name: &str) -> [Option<&'static str>; 12] {
     TABLE
         .iter()
         .find(|(n, _)| *n == name)
@@ -375,7 +410,10 @@ fn observe(r: &TicketRecord) -> Situation {
         state: r.state(),
         between: matches!(
             r.history().last(),
-            Some((_, EventKind::Returned { .. } | EventKind::Reassigned { .. }))
+            Some((
+                _,
+                EventKind::Returned { .. } | EventKind::Reassigned { .. } | EventKind::Split { .. }
+            ))
         ),
         escalated: r.is_escalated(),
     }
@@ -524,6 +562,54 @@ fn legal_events_set_what_they_say() {
     let r = reach(&["dispatched", "reassigned", "dispatched"]);
     assert!(r.returned_from().is_empty());
     assert_eq!(r.agency(), "district:110105:gov");
+
+    // linked: the head's agency, priority and deadline, and its incident.
+    let mut r = reach(&["linked"]);
+    assert_eq!(
+        (r.agency(), r.priority(), r.deadline()),
+        ("street:110105003", Priority::Urgent, at(120))
+    );
+    assert_eq!(
+        (r.incident(), r.worker(), r.dispatched_at()),
+        (Some("T0"), None, at(1))
+    );
+    r.apply(at(2), &linked("T0", "district:110105:gov"))
+        .unwrap();
+    assert_eq!(
+        (r.agency(), r.incident()),
+        ("district:110105:gov", Some("T0"))
+    );
+    // resolved with its head: the head's worker.
+    r.apply(at(3), &event("resolved")).unwrap();
+    assert_eq!(
+        (r.worker(), r.resolved_at(), r.incident()),
+        (Some("w1"), Some(at(3)), Some("T0"))
+    );
+
+    // split: out of the incident, on its own list at its own deadline.
+    let mut r = reach(&["linked", "split"]);
+    assert_eq!((r.state(), r.incident()), (State::Linked, None));
+    r.apply(at(9), &dispatched("city:water")).unwrap();
+    assert_eq!(
+        (r.state(), r.agency(), r.deadline()),
+        (State::Dispatched, "city:water", at(60 * 24))
+    );
+    assert_eq!(r.priority(), Priority::Normal);
+}
+
+#[test]
+fn a_member_follows_its_own_head_only() {
+    let mut r = reach(&["linked"]);
+    let other = linked("T9", "district:110105:gov");
+    assert_eq!(
+        r.apply(at(2), &other),
+        Err(TransitionError {
+            ticket: "T1".into(),
+            state: State::Linked,
+            event: "linked",
+        })
+    );
+    assert_eq!(r.incident(), Some("T0"));
 }
 
 #[test]
@@ -610,6 +696,7 @@ fn open_states() {
         State::Dispatched,
         State::Claimed,
         State::Responded,
+        State::Linked,
     ];
     for (_, s) in SITUATIONS {
         assert_eq!(s.state.is_open(), open.contains(&s.state));

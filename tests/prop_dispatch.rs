@@ -21,7 +21,16 @@
 //!   and after `max_returns` returns always to `center:triage`;
 //! * `overdue` escalates open tickets past their deadline once;
 //! * `purge_closed(before)` drops evaluated tickets received before
-//!   `before`, and their ids are refused for good (`SubmitError::Purged`).
+//!   `before`, and their ids are refused for good (`SubmitError::Purged`);
+//! * incidents (cases with a linker: same category and first four
+//!   characters within two hours, `common::PrefixLinker`): a ticket that
+//!   passed the intake checks joins the earliest-received open ticket of its
+//!   kind that is its own work item, unless it is more urgent; a member is
+//!   on no list, counts against no agency, has its head's agency, priority
+//!   and deadline, never escalates, follows its head's moves, is resolved
+//!   with it by the same worker, is evaluated on its own, and can be split
+//!   off to its own routed agency and deadline; a head's claim counts its
+//!   callers.
 //!
 //! Two properties run the same actions on two kinds of runtime:
 //!
@@ -52,14 +61,18 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use hotline_router::dispatch::{
-    Change, Claim, Clock, Counts, DispatchConfig, Dispatcher, Evaluation, Event, ManualClock,
-    OpError, Overdue, Receipt, Sink, SinkError, State, SubmitError, SystemClock, TransitionError,
+    Change, Claim, Clock, Counts, DispatchConfig, Dispatcher, DispatcherBuilder, Evaluation, Event,
+    ManualClock, OpError, Overdue, Receipt, Sink, SinkError, State, SubmitError, SystemClock,
+    TransitionError,
 };
 use hotline_router::evaluate::{GroupBy, Rates};
 use hotline_router::journal::{JournalOptions, SyncPolicy};
 use hotline_router::{Priority, Router, Ticket};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
+
+mod common;
+use common::PrefixLinker;
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
@@ -137,6 +150,23 @@ impl Drop for Scratch {
     }
 }
 
+/// The linker of cases with incidents.
+fn prefix() -> PrefixLinker {
+    PrefixLinker::new(SignedDuration::from_hours(2), 4)
+}
+
+/// A builder for the case's runtime: with the linker or without.
+fn builder(config: DispatchConfig, clock: &Arc<ManualClock>, linker: bool) -> DispatcherBuilder {
+    let b = Dispatcher::builder(router())
+        .config(config)
+        .clock(clock.clone());
+    if linker {
+        b.linker(prefix())
+    } else {
+        b
+    }
+}
+
 /// Opens (or reopens) the journal in `dir`: the runtime restored from it.
 ///
 /// Acknowledged after write(2), synced at most hourly (so in practice only
@@ -149,11 +179,10 @@ fn open(
     dir: &Scratch,
     config: DispatchConfig,
     clock: &Arc<ManualClock>,
+    linker: bool,
 ) -> Result<Dispatcher, String> {
     let options = JournalOptions::new().sync(SyncPolicy::Interval(Duration::from_secs(3600)));
-    let (d, recovery) = Dispatcher::builder(router())
-        .config(config)
-        .clock(clock.clone())
+    let (d, recovery) = builder(config, clock, linker)
         .open_journal(&dir.0, options)
         .map_err(|e| format!("open_journal: {e}"))?;
     // Every write completed before the crash: nothing may be torn.
@@ -198,6 +227,18 @@ impl Kind {
         }
     }
 
+    /// What the linker compares: the category and the first four
+    /// characters (Elevator and Trapped share theirs).
+    fn incident_key(self) -> &'static str {
+        match self {
+            Kind::Noise => "noise",
+            Kind::Gas => "gas",
+            Kind::Elevator | Kind::Trapped => "elevator",
+            Kind::Visa => "visa",
+            Kind::Empty => "",
+        }
+    }
+
     /// Where the router sends it and how urgent it is (None: invalid).
     fn route(self) -> Option<(&'static str, Priority)> {
         match self {
@@ -231,6 +272,7 @@ enum Action {
     Resolve { id: usize, worker: usize },
     Return { id: usize, worker: usize },
     Reassign { id: usize, agency: usize },
+    Split { id: usize },
     Evaluate { id: usize, answers: [bool; 3] },
     Advance { minutes: u32 },
     ExpireLeases,
@@ -278,6 +320,11 @@ impl fmt::Debug for Action {
                 "let _ = d.reassign({:?}, {:?}, \"lead\", \"by hand\");",
                 IDS[id], AGENCIES[agency]
             ),
+            Action::Split { id } => write!(
+                f,
+                "let _ = d.split({:?}, \"lead\", \"not the same\");",
+                IDS[id]
+            ),
             Action::Evaluate {
                 id,
                 answers: [a, b, c],
@@ -289,7 +336,10 @@ impl fmt::Debug for Action {
             Action::Overdue => write!(f, "d.overdue(clock.now());"),
             Action::Purge { age } => write!(f, "let _ = d.purge_closed(ago(&clock, {age}));"),
             Action::Checkpoint => write!(f, "d.checkpoint().unwrap().unwrap();"),
-            Action::Crash => write!(f, "drop(d); let d = open(&dir, config, &clock).unwrap();"),
+            Action::Crash => write!(
+                f,
+                "drop(d); let d = open(&dir, config, &clock, linker).unwrap();"
+            ),
         }
     }
 }
@@ -301,6 +351,8 @@ struct Case {
     config: DispatchConfig,
     /// On the journal (else on an in-memory [`Log`]).
     journal: bool,
+    /// With the linker: tickets join incidents.
+    linker: bool,
     actions: Vec<Action>,
 }
 
@@ -321,14 +373,15 @@ impl fmt::Debug for Case {
             c.lease.as_secs() / 60,
             c.max_returns
         )?;
+        writeln!(f, "    let linker = {};", self.linker)?;
         if self.journal {
             writeln!(f, "    let dir = Scratch::new();")?;
-            writeln!(f, "    let d = open(&dir, config, &clock).unwrap();")?;
-        } else {
             writeln!(
                 f,
-                "    let d = Dispatcher::new(router(), config, clock.clone());"
+                "    let d = open(&dir, config, &clock, linker).unwrap();"
             )?;
+        } else {
+            writeln!(f, "    let d = builder(config, &clock, linker).build();")?;
         }
         for a in &self.actions {
             writeln!(f, "    {a:?}")?;
@@ -366,6 +419,7 @@ fn action() -> impl Strategy<Value = Action> {
         3 => (id.clone(), worker.clone()).prop_map(|(id, worker)| Action::Resolve { id, worker }),
         4 => (id.clone(), worker).prop_map(|(id, worker)| Action::Return { id, worker }),
         1 => (id.clone(), 0..AGENCIES.len()).prop_map(|(id, agency)| Action::Reassign { id, agency }),
+        1 => id.clone().prop_map(|id| Action::Split { id }),
         3 => (id, any::<[bool; 3]>()).prop_map(|(id, answers)| Action::Evaluate { id, answers }),
         2 => minutes.prop_map(|minutes| Action::Advance { minutes }),
         1 => Just(Action::ExpireLeases),
@@ -409,6 +463,44 @@ fn handled() -> impl Strategy<Value = Vec<Action>> {
         })
 }
 
+/// Reports of one problem in a row, then its work item claimed and resolved
+/// and a caller called back: with a linker the second joins the first's
+/// incident, is resolved with it, and can be evaluated (without one, the
+/// two are work items of their own).
+fn burst() -> impl Strategy<Value = Vec<Action>> {
+    let kind = prop_oneof![Just(Kind::Noise), Just(Kind::Elevator), Just(Kind::Visa)];
+    (
+        0..IDS.len(),
+        0..IDS.len(),
+        kind,
+        0u32..60,
+        0..WORKERS.len(),
+        any::<[bool; 3]>(),
+    )
+        .prop_map(|(head, member, kind, age, worker, answers)| {
+            let (to, _) = kind.route().unwrap();
+            let agency = AGENCIES.iter().position(|a| *a == to).unwrap();
+            vec![
+                Action::Submit {
+                    id: head,
+                    kind,
+                    age: age + 5,
+                },
+                Action::Submit {
+                    id: member,
+                    kind,
+                    age,
+                },
+                Action::Claim { agency, worker },
+                Action::Resolve { id: head, worker },
+                Action::Evaluate {
+                    id: member,
+                    answers,
+                },
+            ]
+        })
+}
+
 /// One action, or a few that belong together: a ticket's whole life and,
 /// on a journal, a crash right after a checkpoint or a purge, so that
 /// restore reads a fresh snapshot (with the log after it) or a purge
@@ -419,6 +511,7 @@ fn steps(journal: bool) -> BoxedStrategy<Vec<Action>> {
         return prop_oneof![
             30 => one,
             2 => handled(),
+            2 => burst(),
             2 => purge().prop_map(|p| vec![p]),
         ]
         .boxed();
@@ -426,6 +519,7 @@ fn steps(journal: bool) -> BoxedStrategy<Vec<Action>> {
     prop_oneof![
         30 => one,
         2 => handled(),
+        2 => burst(),
         2 => purge().prop_map(|p| vec![p]),
         1 => purge().prop_map(|p| vec![p, Action::Crash]),
         1 => Just(vec![Action::Checkpoint]),
@@ -437,6 +531,7 @@ fn steps(journal: bool) -> BoxedStrategy<Vec<Action>> {
 
 fn case(journal: bool) -> impl Strategy<Value = Case> {
     (
+        any::<bool>(),
         1usize..6,
         3usize..16,
         5i64..90,
@@ -446,7 +541,7 @@ fn case(journal: bool) -> impl Strategy<Value = Case> {
         prop::collection::vec(steps(journal), 1..70),
     )
         .prop_map(
-            move |(per_agency, total, lease, max_returns, mut actions, more)| {
+            move |(linker, per_agency, total, lease, max_returns, mut actions, more)| {
                 actions.extend(more.into_iter().flatten());
                 Case {
                     config: DispatchConfig {
@@ -457,6 +552,7 @@ fn case(journal: bool) -> impl Strategy<Value = Case> {
                         ..DispatchConfig::default()
                     },
                     journal,
+                    linker,
                     actions,
                 }
             },
@@ -476,7 +572,7 @@ enum Outcome {
     Duplicate,
     Full { scope: String, limit: usize },
     Purged,
-    Claimed(Result<Option<(String, Priority, Timestamp, Timestamp)>, OpError>),
+    Claimed(Result<Option<Claimed>, OpError>),
     Done(Result<(), OpError>),
     Moved(Result<Receipt, OpError>),
     Expired(usize),
@@ -486,6 +582,9 @@ enum Outcome {
     Checkpointed(Result<Option<()>, String>),
     Reopened(Result<(), String>),
 }
+
+/// A claim, comparable: id, priority, deadline, lease end, callers.
+type Claimed = (String, Priority, Timestamp, Timestamp, u32);
 
 fn submitted(r: Result<Receipt, SubmitError>) -> Outcome {
     match r {
@@ -499,7 +598,7 @@ fn submitted(r: Result<Receipt, SubmitError>) -> Outcome {
 }
 
 fn claimed(r: Result<Option<Claim>, OpError>) -> Outcome {
-    Outcome::Claimed(r.map(|c| c.map(|c| (c.id, c.priority, c.deadline, c.lease_until))))
+    Outcome::Claimed(r.map(|c| c.map(|c| (c.id, c.priority, c.deadline, c.lease_until, c.callers))))
 }
 
 /// Where the runtime persists.
@@ -517,29 +616,27 @@ struct Runtime {
     d: Dispatcher,
     clock: Arc<ManualClock>,
     config: DispatchConfig,
+    linker: bool,
     backend: Backend,
 }
 
 impl Runtime {
-    fn new(config: DispatchConfig, journal: bool) -> Result<Runtime, TestCaseError> {
+    fn new(config: DispatchConfig, journal: bool, linker: bool) -> Result<Runtime, TestCaseError> {
         let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
         let (d, backend) = if journal {
             let dir = Scratch::new();
-            let d = open(&dir, config, &clock).map_err(TestCaseError::fail)?;
+            let d = open(&dir, config, &clock, linker).map_err(TestCaseError::fail)?;
             (d, Backend::Journal(dir))
         } else {
             let log = Arc::new(Log::default());
-            let d = Dispatcher::builder(router())
-                .config(config)
-                .clock(clock.clone())
-                .sink(log.clone())
-                .build();
+            let d = builder(config, &clock, linker).sink(log.clone()).build();
             (d, Backend::Log(log))
         };
         Ok(Runtime {
             d,
             clock,
             config,
+            linker,
             backend,
         })
     }
@@ -558,7 +655,7 @@ impl Runtime {
         // what a kill -9 would leave.
         let before = records(&self.d);
         self.d = Dispatcher::new(router(), self.config, SystemClock);
-        self.d = open(dir, self.config, &self.clock)?;
+        self.d = open(dir, self.config, &self.clock, self.linker)?;
         // Beyond what the model tracks: every record comes back whole,
         // history and all, neither losing nor repeating an event.
         for (id, (was, is)) in IDS.iter().zip(before.iter().zip(records(&self.d))) {
@@ -615,6 +712,7 @@ fn run(rt: &mut Runtime, action: &Action) -> Outcome {
         Action::Reassign { id, agency } => {
             Outcome::Moved(d.reassign(IDS[id], AGENCIES[agency], "lead", "by hand"))
         }
+        Action::Split { id } => Outcome::Moved(d.split(IDS[id], "lead", "not the same")),
         Action::Evaluate {
             id,
             answers: [a, b, c],
@@ -646,6 +744,9 @@ fn run(rt: &mut Runtime, action: &Action) -> Outcome {
 
 #[derive(Clone, Debug)]
 struct MTicket {
+    kind: Kind,
+    /// The head of the incident it joined (and was not split off).
+    incident: Option<String>,
     agency: String,
     priority: Priority,
     received_at: Timestamp,
@@ -676,6 +777,8 @@ struct Model {
     config: DispatchConfig,
     /// On a journal: `checkpoint` writes a snapshot.
     journal: bool,
+    /// Tickets join incidents.
+    linker: bool,
     now: Timestamp,
     tickets: BTreeMap<String, MTicket>,
     /// Ids purged: refused for good.
@@ -693,10 +796,11 @@ fn transition(id: &str, state: State, event: &'static str) -> OpError {
 }
 
 impl Model {
-    fn new(config: DispatchConfig, journal: bool) -> Model {
+    fn new(config: DispatchConfig, journal: bool, linker: bool) -> Model {
         Model {
             config,
             journal,
+            linker,
             now: START.parse().unwrap(),
             tickets: BTreeMap::new(),
             purged: BTreeSet::new(),
@@ -722,6 +826,7 @@ impl Model {
             c.total += 1;
             match t.state {
                 State::Received | State::Dispatched => c.dispatched += 1,
+                State::Linked => c.linked += 1,
                 State::Claimed | State::Responded => c.in_hand += 1,
                 State::Resolved => c.resolved += 1,
                 State::Evaluated => c.evaluated += 1,
@@ -764,10 +869,47 @@ impl Model {
         if !refusals.is_empty() {
             return refusals;
         }
+        if let Some(head) = self.head_for(kind, received_at) {
+            let h = &self.tickets[&head];
+            if priority <= h.priority {
+                let (agency, priority, deadline) = (h.agency.clone(), h.priority, h.deadline);
+                let receipt = Receipt {
+                    id: id.to_string(),
+                    agency: agency.clone(),
+                    priority,
+                    deadline,
+                    incident: Some(head.clone()),
+                };
+                self.tickets.insert(
+                    id.to_string(),
+                    MTicket {
+                        kind,
+                        incident: Some(head),
+                        agency,
+                        priority,
+                        received_at,
+                        deadline,
+                        state: State::Linked,
+                        worker: None,
+                        lease_until: None,
+                        queued: 0,
+                        claimed: 0,
+                        returned_from: Vec::new(),
+                        escalated: false,
+                        resolved_at: None,
+                        evaluation: None,
+                    },
+                );
+                return vec![Outcome::Submitted(receipt)];
+            }
+            // More urgent than its incident: it stands alone.
+        }
         let queued = self.next();
         self.tickets.insert(
             id.to_string(),
             MTicket {
+                kind,
+                incident: None,
                 agency: agency.to_string(),
                 priority,
                 received_at,
@@ -788,7 +930,59 @@ impl Model {
             agency: agency.to_string(),
             priority,
             deadline,
+            incident: None,
         })]
+    }
+
+    /// The incident a new ticket of `kind` received at `at` joins (with a
+    /// linker): the earliest-received open work item of the same kind
+    /// within two hours of it, either way.
+    fn head_for(&self, kind: Kind, at: Timestamp) -> Option<String> {
+        if !self.linker {
+            return None;
+        }
+        self.tickets
+            .iter()
+            .filter(|(_, t)| {
+                t.is_open()
+                    && t.incident.is_none()
+                    && t.kind.incident_key() == kind.incident_key()
+                    && at.duration_since(t.received_at).abs() <= SignedDuration::from_hours(2)
+            })
+            .min_by_key(|(id, t)| (t.received_at, *id))
+            .map(|(id, _)| id.clone())
+    }
+
+    /// The tickets linked to `head` (or resolved with it).
+    fn members(&self, head: &str) -> Vec<String> {
+        self.tickets
+            .iter()
+            .filter(|(_, t)| t.incident.as_deref() == Some(head))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// `Dispatcher::callers`: the size of the incident `id` is in.
+    fn callers(&self, id: &str) -> Option<u32> {
+        let t = self.tickets.get(id)?;
+        let head = t.incident.as_deref().unwrap_or(id);
+        self.tickets.get(head)?;
+        Some(1 + self.members(head).len() as u32)
+    }
+
+    /// Refuses an operation on a work item for a linked ticket.
+    fn refuse_linked(&self, id: &str) -> Result<(), OpError> {
+        match self.tickets.get(id) {
+            Some(MTicket {
+                state: State::Linked,
+                incident: Some(head),
+                ..
+            }) => Err(OpError::Linked {
+                ticket: id.to_string(),
+                incident: head.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn expire_leases(&mut self, now: Timestamp) -> usize {
@@ -827,12 +1021,13 @@ impl Model {
         };
         let claimed = self.next();
         let lease_until = now.checked_add(self.config.lease).unwrap();
+        let callers = 1 + self.members(&id).len() as u32;
         let t = self.tickets.get_mut(&id).unwrap();
         t.state = State::Claimed;
         t.worker = Some(worker.to_string());
         t.lease_until = Some(lease_until);
         t.claimed = claimed;
-        Outcome::Claimed(Ok(Some((id, t.priority, t.deadline, lease_until))))
+        Outcome::Claimed(Ok(Some((id, t.priority, t.deadline, lease_until, callers))))
     }
 
     /// The holder check shared by respond, resolve and return.
@@ -854,6 +1049,8 @@ impl Model {
     }
 
     fn respond(&mut self, id: &str, worker: &str) -> Result<(), OpError> {
+        self.holder(id, worker)?;
+        self.refuse_linked(id)?;
         let t = self.holder(id, worker)?;
         if t.state != State::Claimed {
             return Err(transition(id, t.state, "responded"));
@@ -865,6 +1062,8 @@ impl Model {
     }
 
     fn resolve(&mut self, id: &str, worker: &str) -> Result<(), OpError> {
+        self.holder(id, worker)?;
+        self.refuse_linked(id)?;
         let t = self.holder(id, worker)?;
         if !matches!(t.state, State::Claimed | State::Responded) {
             return Err(transition(id, t.state, "resolved"));
@@ -874,6 +1073,15 @@ impl Model {
         t.state = State::Resolved;
         t.lease_until = None;
         t.resolved_at = Some(now);
+        // Its members, resolved with it by the same worker.
+        for member in self.members(id) {
+            let m = self.tickets.get_mut(&member).unwrap();
+            if m.state == State::Linked {
+                m.state = State::Resolved;
+                m.worker = Some(worker.to_string());
+                m.resolved_at = Some(now);
+            }
+        }
         Ok(())
     }
 
@@ -889,6 +1097,9 @@ impl Model {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
+        if let Err(e) = self.refuse_linked(id) {
+            return Ok(Err(e));
+        }
         if !matches!(t.state, State::Claimed | State::Responded) {
             return Ok(Err(transition(id, t.state, "returned")));
         }
@@ -933,10 +1144,42 @@ impl Model {
             .tickets
             .get(id)
             .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        self.refuse_linked(id)?;
         if !t.is_open() {
             return Err(transition(id, t.state, "reassigned"));
         }
         Ok(self.move_to(id, agency, None))
+    }
+
+    /// A member leaves its incident for its own agency and deadline.
+    fn split(&mut self, id: &str) -> Result<Receipt, OpError> {
+        let t = self
+            .tickets
+            .get(id)
+            .ok_or_else(|| OpError::UnknownTicket(id.to_string()))?;
+        if t.state != State::Linked || t.incident.is_none() {
+            return Err(OpError::NotLinked(id.to_string()));
+        }
+        let (agency, priority) = t.kind.route().unwrap();
+        let deadline = router()
+            .route(&t.kind.ticket(id, t.received_at))
+            .unwrap()
+            .deadline();
+        let queued = self.next();
+        let t = self.tickets.get_mut(id).unwrap();
+        t.incident = None;
+        t.agency = agency.to_string();
+        t.priority = priority;
+        t.deadline = deadline;
+        t.state = State::Dispatched;
+        t.queued = queued;
+        Ok(Receipt {
+            id: id.to_string(),
+            agency: agency.to_string(),
+            priority,
+            deadline,
+            incident: None,
+        })
     }
 
     fn move_to(&mut self, id: &str, agency: &str, returned_from: Option<Vec<String>>) -> Receipt {
@@ -950,11 +1193,20 @@ impl Model {
         t.worker = None;
         t.lease_until = None;
         t.queued = queued;
+        let (priority, deadline) = (t.priority, t.deadline);
+        // Its members follow it.
+        for member in self.members(id) {
+            let m = self.tickets.get_mut(&member).unwrap();
+            if m.state == State::Linked {
+                m.agency = agency.to_string();
+            }
+        }
         Receipt {
             id: id.to_string(),
             agency: agency.to_string(),
-            priority: t.priority,
-            deadline: t.deadline,
+            priority,
+            deadline,
+            incident: None,
         }
     }
 
@@ -1057,6 +1309,7 @@ impl Model {
             Action::Reassign { id, agency } => {
                 Outcome::Moved(self.reassign(IDS[id], AGENCIES[agency]))
             }
+            Action::Split { id } => Outcome::Moved(self.split(IDS[id])),
             Action::Evaluate { id, answers } => Outcome::Done(self.evaluate(IDS[id], answers)),
             Action::Advance { minutes } => {
                 self.now = self
@@ -1085,8 +1338,8 @@ impl Model {
 
 /// Runs a case on both; `Err` describes the first disagreement.
 fn check(case: &Case) -> Result<(), TestCaseError> {
-    let mut rt = Runtime::new(case.config, case.journal)?;
-    let mut model = Model::new(case.config, case.journal);
+    let mut rt = Runtime::new(case.config, case.journal, case.linker)?;
+    let mut model = Model::new(case.config, case.journal, case.linker);
     for (i, action) in case.actions.iter().enumerate() {
         let real = run(&mut rt, action);
         let allowed = model
@@ -1149,9 +1402,11 @@ fn compare(d: &Dispatcher, model: &Model, when: &str) -> Result<(), TestCaseErro
         );
     }
     for id in IDS {
+        prop_assert_eq!(d.callers(id), model.callers(id), "callers({}) {}", id, when);
         let real = d.record(id).map(|r| {
             (
                 r.state(),
+                r.incident().map(str::to_string),
                 r.agency().to_string(),
                 r.worker().map(str::to_string),
                 r.lease_until(),
@@ -1162,6 +1417,7 @@ fn compare(d: &Dispatcher, model: &Model, when: &str) -> Result<(), TestCaseErro
         let expected = model.tickets.get(id).map(|t| {
             (
                 t.state,
+                t.incident.clone(),
                 t.agency.clone(),
                 t.worker.clone(),
                 t.lease_until,
@@ -1272,6 +1528,11 @@ proptest! {
 /// Runs the actions on both kinds of runtime (only on the journal when they
 /// crash or checkpoint).
 fn pinned(config: DispatchConfig, actions: Vec<Action>) {
+    pinned_with(config, false, actions);
+}
+
+/// [`pinned`], with or without the linker.
+fn pinned_with(config: DispatchConfig, linker: bool, actions: Vec<Action>) {
     let durable = actions
         .iter()
         .any(|a| matches!(a, Action::Crash | Action::Checkpoint));
@@ -1279,10 +1540,75 @@ fn pinned(config: DispatchConfig, actions: Vec<Action>) {
         check(&Case {
             config,
             journal,
+            linker,
             actions: actions.clone(),
         })
         .unwrap();
     }
+}
+
+/// An incident's whole life on both runtimes: three reports of one kind
+/// (one of them more urgent, which stands alone), a split, the head
+/// returned (its member follows), a crash, then resolved, evaluated one by
+/// one, and purged.
+#[test]
+fn an_incident_from_first_report_to_purge() {
+    use Action::*;
+    pinned_with(
+        DispatchConfig::default(),
+        true,
+        vec![
+            Submit {
+                id: 0,
+                kind: Kind::Elevator,
+                age: 30,
+            },
+            Submit {
+                id: 1,
+                kind: Kind::Elevator,
+                age: 20,
+            },
+            Submit {
+                id: 2,
+                kind: Kind::Trapped,
+                age: 10,
+            },
+            Submit {
+                id: 3,
+                kind: Kind::Elevator,
+                age: 0,
+            },
+            Split { id: 3 },
+            Split { id: 3 },
+            Resolve { id: 1, worker: 0 },
+            Claim {
+                agency: 0,
+                worker: 0,
+            },
+            Claim {
+                agency: 0,
+                worker: 0,
+            },
+            Return { id: 0, worker: 0 },
+            Crash,
+            Claim {
+                agency: 3,
+                worker: 1,
+            },
+            Resolve { id: 0, worker: 1 },
+            Evaluate {
+                id: 1,
+                answers: [true, false, true],
+            },
+            Evaluate {
+                id: 0,
+                answers: [true, true, true],
+            },
+            Checkpoint,
+            Purge { age: 0 },
+            Crash,
+        ],
+    );
 }
 
 /// Every kind of ticket goes where the model says.

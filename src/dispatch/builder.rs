@@ -10,7 +10,8 @@ use parking_lot::{Mutex, RwLock};
 
 use super::restore::{Rebuild, RestoreError};
 use super::{
-    Clock, DispatchConfig, Dispatcher, DueIndex, Event, Hasher, Shared, Sink, SystemClock,
+    Clock, DispatchConfig, Dispatcher, DueIndex, Event, Hasher, Incidents, Linker, Shared, Sink,
+    SystemClock,
 };
 use crate::journal::Journal;
 use crate::router::Router;
@@ -42,6 +43,7 @@ pub struct DispatcherBuilder {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) sink: Option<Arc<dyn Sink>>,
     pub(super) snapshot_every: u64,
+    pub(super) linker: Option<Box<dyn Linker>>,
 }
 
 impl std::fmt::Debug for DispatcherBuilder {
@@ -50,6 +52,7 @@ impl std::fmt::Debug for DispatcherBuilder {
             .field("config", &self.config)
             .field("sink", &self.sink.is_some())
             .field("snapshot_every", &self.snapshot_every)
+            .field("linker", &self.linker.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +65,7 @@ impl DispatcherBuilder {
             clock: Arc::new(SystemClock),
             sink: None,
             snapshot_every: SNAPSHOT_EVERY,
+            linker: None,
         }
     }
 
@@ -95,6 +99,15 @@ impl DispatcherBuilder {
         self
     }
 
+    /// Links new tickets to open incidents with `linker` (default: none,
+    /// every ticket is its own work item): see [`Linker`] and the
+    /// [`dispatch`](super) module docs. On [`restore`](Self::restore) and
+    /// [`open_journal`](Self::open_journal) it is fed the open tickets.
+    pub fn linker(mut self, linker: impl Linker + 'static) -> Self {
+        self.linker = Some(Box::new(linker));
+        self
+    }
+
     /// The runtime, empty.
     pub fn build(self) -> Dispatcher {
         let sink = self.sink.clone();
@@ -106,11 +119,16 @@ impl DispatcherBuilder {
     /// Events of one ticket must come in order; tickets may interleave.
     ///
     /// An operation cut off between its events (a log that ends after a
-    /// `Received`, `Returned` or `Reassigned` without the `Dispatched` that
-    /// follows) is completed: the ticket is dispatched — for a return to the
-    /// next agency as a live return would, for a reassignment back to the
-    /// agency that held it — and those events go to the sink, so every ticket
-    /// can be acted on again.
+    /// `Received`, `Returned`, `Reassigned` or `Split` without the
+    /// `Dispatched` that follows) is completed: the ticket is dispatched —
+    /// for a return to the next agency as a live return would, for a
+    /// reassignment back to the agency that held it, for a submit or a
+    /// split to its own agency — and those events go to the sink, so every
+    /// ticket can be acted on again. So is an operation on an incident's
+    /// head cut off before its members' events (they are separate changes
+    /// of one sink call): a member still linked to a resolved head is
+    /// resolved with it (same worker and outcome), one left behind by a
+    /// move follows its head, and one whose head is not here is split off.
     ///
     /// # Errors
     ///
@@ -164,6 +182,8 @@ impl DispatcherBuilder {
                 escalated: DashMap::with_hasher(Hasher::default()),
                 purged: RwLock::new(Default::default()),
                 maintenance: Mutex::new(()),
+                incidents: Incidents::default(),
+                linker: self.linker.map(Mutex::new),
             }),
         }
     }

@@ -8,13 +8,28 @@
 //! ```text
 //!            submit                claim             respond            resolve          evaluate
 //! (none) ─► Received ─► Dispatched ───► Claimed ─────────► Responded ────────► Resolved ─────► Evaluated
-//!                          ▲   ▲           │  │ lease expires    │  return / reassign
-//!                          │   └───────────┘  └───────┬──────────┘
-//!                          └──── return (re-routed) / reassign ─┘
+//!             │            ▲   ▲           │  │ lease expires    │                ▲
+//!             │            │   └───────────┘  └───────┬──────────┘                │
+//!             │            ├──── return (re-routed) / reassign ─┘                 │
+//!             │            │ split                         resolved with its head │
+//!             └ join ─► Linked ───────────────────────────────────────────────────┘
+//!                     ⟲ follows its head when the head is returned or reassigned:
+//!                       the same incident, the new agency
 //! ```
 //!
 //! Escalation (past the deadline) is a flag on an open ticket, not a state:
 //! the ticket stays on its work list and visible.
+//!
+//! **Incidents.** A ticket that reports a problem already open under another
+//! ticket (its *head*) joins that incident instead of being dispatched: it is
+//! [`Linked`](State::Linked) — open, its caller still to be called back, but
+//! on no work list and with no deadline or escalation of its own (the head's
+//! deadline governs). It follows the head: when the head moves, a new
+//! [`EventKind::Linked`] carries the new agency, so a member's
+//! [`agency`](TicketRecord::agency) is always its incident's; when the head is
+//! resolved, the member is resolved with it (same worker and outcome), and is
+//! then evaluated on its own like any ticket. [`EventKind::Split`] takes a
+//! wrongly merged ticket out: a `Dispatched` to its own agency follows.
 
 use std::sync::Arc;
 
@@ -22,6 +37,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+pub use super::events::{Evaluation, Event, EventKind, Link, Routing};
 use crate::rules::Priority;
 use crate::ticket::Ticket;
 
@@ -33,6 +49,7 @@ use crate::ticket::Ticket;
 /// use hotline_router::dispatch::State;
 ///
 /// assert!(State::Claimed.is_open());
+/// assert!(State::Linked.is_open(), "a linked caller still waits for the answer");
 /// assert!(!State::Resolved.is_open());
 /// assert_eq!(State::Dispatched.as_str(), "dispatched");
 /// ```
@@ -51,15 +68,19 @@ pub enum State {
     Resolved,
     /// The caller was called back and evaluated the handling.
     Evaluated,
+    /// Joined another ticket's open incident (合并工单): handled with it, on
+    /// no work list of its own; resolved when its head is.
+    Linked,
 }
 
 impl State {
-    /// Whether the ticket still needs handling (counts against capacity and
-    /// deadlines).
+    /// Whether the ticket still needs handling. Open tickets count against
+    /// capacity and deadlines, except [`Linked`](State::Linked) ones: their
+    /// incident's head does.
     pub fn is_open(self) -> bool {
         matches!(
             self,
-            State::Received | State::Dispatched | State::Claimed | State::Responded
+            State::Received | State::Dispatched | State::Claimed | State::Responded | State::Linked
         )
     }
 
@@ -72,146 +93,7 @@ impl State {
             State::Responded => "responded",
             State::Resolved => "resolved",
             State::Evaluated => "evaluated",
-        }
-    }
-}
-
-/// What the router decided for a ticket, as kept with it.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::dispatch::Routing;
-///
-/// let r = Routing { category: "heating".into(), district: Some("110105".into()), street: None };
-/// assert_eq!(r.category, "heating");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Routing {
-    /// The category code.
-    pub category: String,
-    /// The district code, if known.
-    pub district: Option<String>,
-    /// The street code, if known.
-    pub street: Option<String>,
-}
-
-/// One change to one ticket.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::dispatch::{Event, EventKind};
-///
-/// let e = Event { ticket: "T1".into(), seq: 3, at: "2024-11-20T08:00:00Z".parse().unwrap(), kind: EventKind::Responded { worker: "w1".into() } };
-/// let json = serde_json::to_string(&e).unwrap();
-/// assert!(json.contains(r#""kind":{"responded":{"worker":"w1"}}"#));
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    /// The ticket id.
-    pub ticket: String,
-    /// The event's number within its ticket, from 0, without gaps.
-    pub seq: u32,
-    /// When it happened (the runtime's clock).
-    pub at: Timestamp,
-    /// What happened.
-    pub kind: EventKind,
-}
-
-/// What happened to a ticket.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::dispatch::EventKind;
-///
-/// let k = EventKind::Returned { worker: "w".into(), reason: "not ours".into() };
-/// assert_eq!(k.name(), "returned");
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum EventKind {
-    /// Taken in (接).
-    Received {
-        /// The ticket as submitted.
-        /// Shared with claims, which hand it to workers without a copy.
-        ticket: Arc<Ticket>,
-        /// What the router made of it.
-        routing: Routing,
-    },
-    /// Put on an agency's work list (派).
-    Dispatched {
-        /// The agency code.
-        agency: String,
-        /// Urgent or normal.
-        priority: Priority,
-        /// When it must be handled by.
-        deadline: Timestamp,
-    },
-    /// Claimed by a worker.
-    Claimed {
-        /// Who claimed it.
-        worker: String,
-        /// When the claim lapses unless acted on.
-        lease_until: Timestamp,
-    },
-    /// The claim lapsed; back on the work list.
-    LeaseExpired,
-    /// The caller was contacted.
-    Responded {
-        /// Who responded.
-        worker: String,
-    },
-    /// Handled (办结).
-    Resolved {
-        /// Who resolved it.
-        worker: String,
-        /// What was done.
-        outcome: String,
-    },
-    /// Returned as not the agency's (退单); a `Dispatched` to the next agency follows.
-    Returned {
-        /// Who returned it.
-        worker: String,
-        /// Why.
-        reason: String,
-    },
-    /// Moved to another agency by hand; a `Dispatched` follows.
-    Reassigned {
-        /// Who moved it.
-        by: String,
-        /// Why.
-        reason: String,
-    },
-    /// Past its deadline while still open.
-    Escalated,
-    /// The call-back (评).
-    Evaluated {
-        /// Did the agency contact the caller?
-        responded: bool,
-        /// Was the problem solved?
-        resolved: bool,
-        /// Is the caller satisfied?
-        satisfied: bool,
-    },
-}
-
-impl EventKind {
-    /// A short name for messages.
-    pub fn name(&self) -> &'static str {
-        match self {
-            EventKind::Received { .. } => "received",
-            EventKind::Dispatched { .. } => "dispatched",
-            EventKind::Claimed { .. } => "claimed",
-            EventKind::LeaseExpired => "lease_expired",
-            EventKind::Responded { .. } => "responded",
-            EventKind::Resolved { .. } => "resolved",
-            EventKind::Returned { .. } => "returned",
-            EventKind::Reassigned { .. } => "reassigned",
-            EventKind::Escalated => "escalated",
-            EventKind::Evaluated { .. } => "evaluated",
+            State::Linked => "linked",
         }
     }
 }
@@ -235,26 +117,6 @@ pub struct TransitionError {
     pub state: State,
     /// The event that was refused.
     pub event: &'static str,
-}
-
-/// The caller's answers at call-back.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::dispatch::Evaluation;
-///
-/// let e = Evaluation { responded: true, resolved: false, satisfied: false };
-/// assert!(e.responded);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// Did the agency contact the caller?
-    pub responded: bool,
-    /// Was the problem solved?
-    pub resolved: bool,
-    /// Is the caller satisfied?
-    pub satisfied: bool,
 }
 
 /// Everything known about one ticket, derived from its events only.
@@ -431,7 +293,7 @@ impl TicketRecord {
         self.check(first)?;
         let completes = matches!(
             first,
-            EventKind::Returned { .. } | EventKind::Reassigned { .. }
+            EventKind::Returned { .. } | EventKind::Reassigned { .. } | EventKind::Split { .. }
         );
         match rest {
             [] => Ok(()),
@@ -461,14 +323,17 @@ impl TicketRecord {
             state: self.state,
             event: kind.name(),
         };
-        // After a Returned or Reassigned event the ticket is between agencies:
-        // only a Dispatched may follow.
+        // After a Returned, Reassigned or Split event the ticket is between
+        // agencies: only a Dispatched may follow.
         let between = matches!(
             self.history.last(),
-            Some((_, E::Returned { .. } | E::Reassigned { .. }))
+            Some((
+                _,
+                E::Returned { .. } | E::Reassigned { .. } | E::Split { .. }
+            ))
         );
         match (self.state, kind) {
-            (S::Received, E::Dispatched { .. }) => {}
+            (S::Received, E::Dispatched { .. } | E::Linked(_)) => {}
             (_, E::Dispatched { .. }) if between => {}
             _ if between => return Err(refuse()),
             (S::Dispatched, E::Claimed { .. }) => {}
@@ -479,6 +344,9 @@ impl TicketRecord {
             (S::Dispatched | S::Claimed | S::Responded, E::Reassigned { .. }) => {}
             (S::Dispatched | S::Claimed | S::Responded, E::Escalated) if !self.escalated => {}
             (S::Resolved, E::Evaluated { .. }) => {}
+            // A member follows its own head only.
+            (S::Linked, E::Linked(link)) if self.incident() == Some(link.incident.as_str()) => {}
+            (S::Linked, E::Split { .. } | E::Resolved { .. }) => {}
             _ => return Err(refuse()),
         }
         Ok(())
@@ -524,11 +392,24 @@ impl TicketRecord {
                 self.lease_until = None;
                 self.responded_at = Some(at);
             }
-            E::Resolved { .. } => {
+            E::Resolved { worker, .. } => {
+                if self.state == S::Linked {
+                    // Resolved with its head, by the head's worker.
+                    self.worker = Some(worker.clone());
+                }
                 self.state = S::Resolved;
                 self.lease_until = None;
                 self.resolved_at = Some(at);
             }
+            E::Linked(link) => {
+                self.state = S::Linked;
+                self.agency.clone_from(&link.agency);
+                self.priority = link.priority;
+                self.deadline = link.deadline;
+                self.dispatched_at = at;
+            }
+            // Still linked until the Dispatched that completes the split.
+            E::Split { .. } => {}
             E::Returned { .. } => {
                 self.returned_from.push(self.agency.clone());
                 self.lease_until = None;
@@ -613,7 +494,8 @@ impl TicketRecord {
     pub fn is_escalated(&self) -> bool {
         self.escalated
     }
-    /// When it was last put on a work list.
+    /// When it was last put on a work list (or joined, or followed, an
+    /// incident).
     pub fn dispatched_at(&self) -> Timestamp {
         self.dispatched_at
     }
@@ -636,6 +518,19 @@ impl TicketRecord {
     /// How many times it was returned or reassigned.
     pub fn moves(&self) -> u32 {
         self.moves
+    }
+    /// The head of the incident it joined (the incident's first ticket), if
+    /// it joined one and was not split off since: while
+    /// [`Linked`](State::Linked), and after it was resolved with its head.
+    /// `None` for a ticket that is its own work item, a head included.
+    pub fn incident(&self) -> Option<&str> {
+        // Derived, not stored: a field would cost every record its size, and
+        // only members' short histories have anything to find.
+        self.history.iter().rev().find_map(|(_, kind)| match kind {
+            EventKind::Linked(link) => Some(Some(link.incident.as_str())),
+            EventKind::Split { .. } => Some(None),
+            _ => None,
+        })?
     }
     pub(crate) fn version(&self) -> u32 {
         self.version

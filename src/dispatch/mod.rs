@@ -13,6 +13,35 @@
 //! each operation's events before they are applied, and its refusal refuses
 //! the operation with nothing changed.
 //!
+//! # Incidents: one work item, many callers (合并工单)
+//!
+//! With a [`Linker`] ([`DispatcherBuilder::linker`]; the crate's incident
+//! index is one), a ticket that reports the same problem as an open
+//! incident joins it instead of queueing: it is [`State::Linked`] to the
+//! incident's first ticket, its *head* ([`Receipt::incident`]).
+//!
+//! * The agency sees one work item, the head, with its caller count
+//!   ([`Claim::callers`], [`Dispatcher::callers`], [`Dispatcher::incident`]);
+//!   members hold no place on a list, no deadline and no capacity of their
+//!   own, and never escalate: the head's deadline governs.
+//! * Resolving the head resolves every member still linked to it — the same
+//!   worker and outcome, in the same sink call — and the linker is told the
+//!   incident is closed. Each caller is then evaluated on its own: the 三率
+//!   count callers. Returning or reassigning the head takes its members to
+//!   the new agency in the same sink call, so the rates by agency credit
+//!   the agency that handled the incident.
+//! * [`Dispatcher::split`] takes a wrongly merged ticket out, to its own
+//!   agency and deadline; acting on a member as if it were a work item
+//!   (respond, resolve, return, reassign) is [`OpError::Linked`].
+//! * The linker proposes, the runtime decides: a head that is not an open
+//!   work item here, or that is less urgent than the newcomer, is refused
+//!   and the ticket stands alone.
+//! * A restore rebuilds the incidents from the records, completes members
+//!   whose head's operation was cut off, and feeds the linker every open
+//!   ticket again ([`Linker::restore`]).
+//!
+//! Without a linker, every ticket is its own work item, as before.
+//!
 //! # Concurrency
 //!
 //! Every method takes `&self`; clone the [`Dispatcher`] (an `Arc` inside)
@@ -32,6 +61,15 @@
 //!   atomically, every submit routes with exactly one router, and queued
 //!   tickets keep their agency.
 //!
+//! * incidents: a ticket that joins an incident takes its id under the
+//!   head's lock, and every operation on a head locks the head, then its
+//!   members — the only place a thread holding one ticket waits for
+//!   another. A submit waits for a head only while it holds no ticket (a
+//!   batch that does tries, and persists what it holds before it waits);
+//!   the incidents' map and the linker are locked only around their own
+//!   calls. Members join heads older than themselves, so these waits cannot
+//!   close a cycle.
+//!
 //! **Strong consistency per ticket**: a ticket's events reach the sink and
 //! are applied in order, under the ticket's lock.
 //! **Eventual consistency across tickets**: [`Dispatcher::counts`] and the
@@ -43,9 +81,13 @@ mod builder;
 mod clock;
 mod due;
 mod durable;
+mod events;
+mod incidents;
 pub mod lifecycle;
+mod linker;
 mod restore;
 mod sink;
+mod submit;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -57,7 +99,6 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use crossbeam_skiplist::SkipMap;
-use dashmap::mapref::entry::Entry as MapEntry;
 use dashmap::DashMap;
 use jiff::Timestamp;
 use parking_lot::{Mutex, RwLock};
@@ -66,7 +107,11 @@ use smallvec::{smallvec, SmallVec};
 pub use builder::DispatcherBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use durable::OpenError;
-pub use lifecycle::{Evaluation, Event, EventKind, Routing, State, TicketRecord, TransitionError};
+pub use incidents::IncidentView;
+pub use lifecycle::{
+    Evaluation, Event, EventKind, Link, Routing, State, TicketRecord, TransitionError,
+};
+pub use linker::Linker;
 pub use restore::RestoreError;
 pub use sink::{Change, Sink, SinkError};
 pub use types::{Claim, Counts, DispatchConfig, OpError, Overdue, Receipt, SubmitError};
@@ -74,8 +119,8 @@ pub use types::{Claim, Counts, DispatchConfig, OpError, Overdue, Receipt, Submit
 use crate::evaluate::{month_window, rank, GroupBy, MonthError, Ranking, RateTable, Rates};
 use crate::journal::Journal;
 use crate::router::Router;
-use crate::ticket::Ticket;
 use due::DueIndex;
+use incidents::Incidents;
 use worklist::{Entry, WorkList};
 
 /// The concurrent dispatch runtime.
@@ -166,6 +211,11 @@ struct Shared {
     purged: RwLock<HashSet<u64, Hasher>>,
     /// Serialises purges and snapshots, so a snapshot never sees half a purge.
     maintenance: Mutex<()>,
+    /// Incidents with members: head → members.
+    incidents: Incidents,
+    /// Decides which new tickets join an open incident. Locked only around
+    /// a call into it, never while waiting for a slot or the sink.
+    linker: Option<Mutex<Box<dyn Linker>>>,
 }
 
 /// One ticket's place in the registry.
@@ -196,19 +246,6 @@ struct AgencyQueue {
     list: WorkList,
     /// Open tickets held by the agency (dispatched, claimed or responded).
     open: AtomicUsize,
-}
-
-/// A submit between its checks and its acknowledgement: the slot is in the
-/// registry (so the id is taken) and locked; the record is not in it yet.
-struct Pending {
-    /// Its work-list number, taken before it is persisted so that the
-    /// journal keeps it and a restore queues it exactly as here.
-    queued: u64,
-    key: Arc<str>,
-    guard: parking_lot::ArcMutexGuard<parking_lot::RawMutex, Held>,
-    record: TicketRecord,
-    queue: Arc<AgencyQueue>,
-    receipt: Receipt,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -254,79 +291,6 @@ impl Dispatcher {
         let t = clock::to_nanos(self.shared.clock.now());
         let latest = self.shared.latest.fetch_max(t, Ordering::AcqRel).max(t);
         Timestamp::from_nanosecond(i128::from(latest)).unwrap_or(Timestamp::MAX)
-    }
-
-    /// Routes a ticket and puts it on its agency's work list (接、派).
-    ///
-    /// A ticket without `received_at` is stamped with the runtime's clock; a
-    /// caller's time must lie within [`DispatchConfig::max_backdate`] before
-    /// and [`DispatchConfig::max_ahead`] after it.
-    ///
-    /// # Errors
-    ///
-    /// [`SubmitError`], with the ticket handed back: it cannot be routed, its
-    /// id was already submitted (or purged), its time is out of range, a
-    /// capacity limit is reached, or the sink refused it.
-    pub fn submit(&self, ticket: Ticket) -> Result<Receipt, SubmitError> {
-        let pending = self.prepare(ticket, self.now())?;
-        if let Some(sink) = &self.shared.sink {
-            let events = events_of(&pending.record);
-            let change = Change::Events {
-                events: &events,
-                queued: Some(pending.queued),
-            };
-            if let Err(error) = sink::persist(&**sink, &[change]) {
-                drop(events);
-                return Err(self.abort(pending, error));
-            }
-        }
-        let receipt = self.finish(pending);
-        self.after_op();
-        Ok(receipt)
-    }
-
-    /// Submits many tickets at once: with a journal they are made durable
-    /// by one write and one sync, so a batch costs little more than one
-    /// ticket (this is how an intake or a replay keeps up). Results come
-    /// in input order.
-    pub fn submit_many(
-        &self,
-        tickets: impl IntoIterator<Item = Ticket>,
-    ) -> Vec<Result<Receipt, SubmitError>> {
-        let now = self.now();
-        let mut results: Vec<Option<Result<Receipt, SubmitError>>> = Vec::new();
-        let mut pending: Vec<(usize, Pending)> = Vec::new();
-        for (i, ticket) in tickets.into_iter().enumerate() {
-            match self.prepare(ticket, now) {
-                Ok(p) => {
-                    results.push(None);
-                    pending.push((i, p));
-                }
-                Err(e) => results.push(Some(Err(e))),
-            }
-        }
-        let mut refused = None;
-        if let (Some(sink), false) = (&self.shared.sink, pending.is_empty()) {
-            let events: Vec<Vec<Event>> =
-                pending.iter().map(|(_, p)| events_of(&p.record)).collect();
-            let changes: Vec<Change<'_>> = events
-                .iter()
-                .zip(&pending)
-                .map(|(events, (_, p))| Change::Events {
-                    events,
-                    queued: Some(p.queued),
-                })
-                .collect();
-            refused = sink::persist(&**sink, &changes).err();
-        }
-        for (i, p) in pending {
-            results[i] = Some(match &refused {
-                Some(error) => Err(self.abort(p, error.clone())),
-                None => Ok(self.finish(p)),
-            });
-        }
-        self.after_op();
-        results.into_iter().flatten().collect()
     }
 
     /// Claims the next ticket of `agency` for `worker`: urgent first, oldest
@@ -383,6 +347,8 @@ impl Dispatcher {
                 priority: record.priority(),
                 deadline: record.deadline(),
                 lease_until,
+                // Under the head's lock, which members join and leave under.
+                callers: s.incidents.callers(&entry.ticket),
             };
             drop(held);
             self.after_op();
@@ -445,6 +411,7 @@ impl Dispatcher {
     /// Unknown ticket, not claimed, or claimed by another worker; the sink.
     pub fn respond(&self, id: &str, worker: &str) -> Result<(), OpError> {
         self.by_holder(id, worker, |d, record, _, now| {
+            refuse_linked(record)?;
             let responded = EventKind::Responded {
                 worker: worker.to_string(),
             };
@@ -452,18 +419,27 @@ impl Dispatcher {
         })
     }
 
-    /// Records that the ticket is handled.
+    /// Records that the ticket is handled — and with it every ticket
+    /// linked to its incident: they are resolved by the same worker with
+    /// the same outcome, in the same operation (one sink call), and each
+    /// caller is then called back on its own ([`evaluate`](Self::evaluate)).
     ///
     /// # Errors
     ///
-    /// Unknown ticket, not claimed, or claimed by another worker; the sink.
+    /// Unknown ticket, not claimed, or claimed by another worker;
+    /// [`OpError::Linked`] for a ticket linked to another's incident
+    /// (resolve the head); the sink.
     pub fn resolve(&self, id: &str, worker: &str, outcome: &str) -> Result<(), OpError> {
         self.by_holder(id, worker, |d, record, due, now| {
+            refuse_linked(record)?;
             let resolved = EventKind::Resolved {
                 worker: worker.to_string(),
                 outcome: outcome.to_string(),
             };
-            d.commit(record, now, smallvec![resolved], None)?;
+            d.commit_incident(id, record, now, smallvec![resolved.clone()], None, |_| {
+                resolved.clone()
+            })?;
+            d.closed(id);
             d.queue(record.agency()).open.fetch_sub(1, Ordering::AcqRel);
             // Closed: it can no longer be overdue.
             if let Some((at, seq)) = due.take() {
@@ -483,9 +459,15 @@ impl Dispatcher {
     ///
     /// Unknown ticket, not claimed, or claimed by another worker;
     /// [`OpError::NoAgencyLeft`] when every candidate, triage included, has
-    /// returned it (the holder keeps it); [`OpError::TooManyMoves`]; the sink.
+    /// returned it (the holder keeps it); [`OpError::TooManyMoves`];
+    /// [`OpError::Linked`] for a ticket linked to another's incident; the
+    /// sink.
+    ///
+    /// The tickets linked to its incident follow it to the next agency, in
+    /// the same operation.
     pub fn return_ticket(&self, id: &str, worker: &str, reason: &str) -> Result<Receipt, OpError> {
         self.by_holder(id, worker, |d, record, _, now| {
+            refuse_linked(record)?;
             let returned = EventKind::Returned {
                 worker: worker.to_string(),
                 reason: reason.to_string(),
@@ -501,12 +483,14 @@ impl Dispatcher {
         })
     }
 
-    /// Moves a ticket to `agency` by hand.
+    /// Moves a ticket to `agency` by hand. The tickets linked to its
+    /// incident follow it, in the same operation.
     ///
     /// # Errors
     ///
     /// Unknown ticket or agency, the ticket is closed, it moved too often
-    /// ([`OpError::TooManyMoves`]); the sink.
+    /// ([`OpError::TooManyMoves`]), it is linked to another's incident
+    /// ([`OpError::Linked`]: split it off first); the sink.
     pub fn reassign(
         &self,
         id: &str,
@@ -518,6 +502,7 @@ impl Dispatcher {
             return Err(OpError::UnknownAgency(agency.to_string()));
         }
         self.on_record(id, |d, record, _, now| {
+            refuse_linked(record)?;
             let reassigned = EventKind::Reassigned {
                 by: by.to_string(),
                 reason: reason.to_string(),
@@ -528,11 +513,13 @@ impl Dispatcher {
         })
     }
 
-    /// Records the call-back's answers (评).
+    /// Records the call-back's answers (评). Every caller of an incident is
+    /// evaluated on its own: the 三率 count callers, not work items.
     ///
     /// # Errors
     ///
-    /// Unknown ticket, or not resolved yet (or already evaluated); the sink.
+    /// Unknown ticket, or not resolved yet (a linked ticket: until its head
+    /// is resolved), or already evaluated; the sink.
     pub fn evaluate(&self, id: &str, evaluation: Evaluation) -> Result<(), OpError> {
         self.on_record(id, |d, record, _, now| {
             let evaluated = EventKind::Evaluated {
@@ -644,9 +631,12 @@ impl Dispatcher {
     /// docs on consistency).
     ///
     /// `f` runs while the ticket it is given is locked: it may call the
-    /// dispatcher, but not about that ticket, and not `for_each_record`
-    /// again (either would wait for itself).
+    /// dispatcher, but not about that ticket or its incident (resolving or
+    /// moving a head locks its members), and not `for_each_record` again
+    /// (either would wait for itself). A ticket submitted from `f` does not
+    /// wait for a busy incident head: it stands alone instead.
     pub fn for_each_record(&self, mut f: impl FnMut(&TicketRecord)) {
+        let _scope = submit::CallbackScope::enter();
         for (_, slot) in self.slots() {
             let held = slot.lock();
             if let Some(record) = &held.record {
@@ -662,6 +652,7 @@ impl Dispatcher {
             c.total += 1;
             match r.state() {
                 State::Received | State::Dispatched => c.dispatched += 1,
+                State::Linked => c.linked += 1,
                 State::Claimed | State::Responded => c.in_hand += 1,
                 State::Resolved => c.resolved += 1,
                 State::Evaluated => c.evaluated += 1,
@@ -673,7 +664,8 @@ impl Dispatcher {
         c
     }
 
-    /// Open tickets held by an agency.
+    /// Open tickets held by an agency: its work items (dispatched, claimed
+    /// or responded), without the tickets linked to them.
     pub fn open_at(&self, agency: &str) -> usize {
         self.shared
             .agencies
@@ -715,6 +707,7 @@ impl Dispatcher {
             for (key, slot) in chunk {
                 s.records.remove_if(key, |_, v| Arc::ptr_eq(v, slot));
             }
+            s.incidents.forget(chunk.iter().map(|(key, _)| key));
             s.total.fetch_sub(chunk.len(), Ordering::AcqRel);
             purged += chunk.len();
         }
@@ -725,149 +718,6 @@ impl Dispatcher {
     }
 
     // ---- internals -------------------------------------------------------
-
-    /// Checks and reserves everything a submit needs, and takes its id.
-    fn prepare(&self, mut ticket: Ticket, now: Timestamp) -> Result<Pending, SubmitError> {
-        let s = &*self.shared;
-        match ticket.received_at {
-            None => ticket.received_at = Some(now),
-            Some(at) => {
-                let earliest = now
-                    .checked_sub(s.config.max_backdate)
-                    .unwrap_or(Timestamp::MIN);
-                let latest = now
-                    .checked_add(s.config.max_ahead)
-                    .unwrap_or(Timestamp::MAX);
-                if at < earliest || at > latest {
-                    return Err(SubmitError::ReceivedAt {
-                        received_at: at,
-                        now,
-                        ticket: Box::new(ticket),
-                    });
-                }
-            }
-        }
-        let router = s.router.load();
-        let (agency, priority, deadline, routing) = match router.route(&ticket) {
-            Ok(d) => (
-                d.agency_code().to_string(),
-                d.priority(),
-                d.deadline(),
-                Routing {
-                    category: d.category().code().to_string(),
-                    district: d.district_code().map(str::to_string),
-                    street: d.street_code().map(str::to_string),
-                },
-            ),
-            Err(error) => {
-                return Err(SubmitError::Invalid {
-                    error,
-                    ticket: Box::new(ticket),
-                })
-            }
-        };
-        drop(router);
-        if s.purged.read().contains(&fingerprint(&ticket.id)) {
-            return Err(SubmitError::Purged(Box::new(ticket)));
-        }
-        if s.total.fetch_add(1, Ordering::AcqRel) >= s.config.capacity_total {
-            s.total.fetch_sub(1, Ordering::AcqRel);
-            return Err(SubmitError::Full {
-                scope: "the registry".into(),
-                limit: s.config.capacity_total,
-                ticket: Box::new(ticket),
-            });
-        }
-        let queue = self.queue(&agency);
-        if queue.open.fetch_add(1, Ordering::AcqRel) >= s.config.capacity_per_agency {
-            queue.open.fetch_sub(1, Ordering::AcqRel);
-            s.total.fetch_sub(1, Ordering::AcqRel);
-            return Err(SubmitError::Full {
-                scope: agency,
-                limit: s.config.capacity_per_agency,
-                ticket: Box::new(ticket),
-            });
-        }
-        let key: Arc<str> = Arc::from(ticket.id.as_str());
-        let slot = Arc::new(Mutex::new(Held::default()));
-        // Locked before it is visible: anyone who finds the id waits until
-        // the submit is acknowledged or refused.
-        let guard = slot.lock_arc();
-        match s.records.entry(key.clone()) {
-            MapEntry::Occupied(_) => {
-                queue.open.fetch_sub(1, Ordering::AcqRel);
-                s.total.fetch_sub(1, Ordering::AcqRel);
-                return Err(SubmitError::Duplicate(Box::new(ticket)));
-            }
-            MapEntry::Vacant(vacant) => {
-                vacant.insert(slot);
-            }
-        }
-        let mut record = TicketRecord::start(now, Arc::new(ticket), routing);
-        let dispatched = EventKind::Dispatched {
-            agency: agency.clone(),
-            priority,
-            deadline,
-        };
-        record
-            .apply_owned(now, dispatched)
-            .expect("a fresh record accepts Dispatched");
-        record.queued = s.seq.fetch_add(1, Ordering::Relaxed);
-        Ok(Pending {
-            queued: record.queued,
-            receipt: Receipt {
-                id: key.to_string(),
-                agency,
-                priority,
-                deadline,
-            },
-            key,
-            guard,
-            record,
-            queue,
-        })
-    }
-
-    /// Makes an acknowledged submit visible: the record, its work-list and
-    /// deadline entries.
-    fn finish(&self, pending: Pending) -> Receipt {
-        let s = &*self.shared;
-        let Pending {
-            queued: seq,
-            key,
-            mut guard,
-            record,
-            queue,
-            receipt,
-        } = pending;
-        queue.list.push(Entry {
-            priority: receipt.priority,
-            received_at: record.received_at(),
-            seq,
-            ticket: key.clone(),
-            version: record.version(),
-        });
-        s.deadlines.insert(receipt.deadline, seq, key);
-        guard.due = Some((receipt.deadline, seq));
-        guard.record = Some(record);
-        receipt
-    }
-
-    /// Undoes a refused submit: frees its id and capacity, hands the ticket
-    /// back.
-    fn abort(&self, pending: Pending, error: SinkError) -> SubmitError {
-        let s = &*self.shared;
-        let slot = parking_lot::ArcMutexGuard::mutex(&pending.guard).clone();
-        s.records
-            .remove_if(&pending.key, |_, v| Arc::ptr_eq(v, &slot));
-        pending.queue.open.fetch_sub(1, Ordering::AcqRel);
-        s.total.fetch_sub(1, Ordering::AcqRel);
-        drop(pending.guard);
-        SubmitError::Sink {
-            error,
-            ticket: Box::new(pending.record.into_ticket()),
-        }
-    }
 
     /// Persists one operation's events, then applies them; refused as a
     /// whole, and then nothing changed. `queued` is the ticket's new
@@ -1090,7 +940,15 @@ impl Dispatcher {
             deadline,
         };
         let queued = self.shared.seq.fetch_add(1, Ordering::Relaxed);
-        self.commit(record, now, smallvec![first, dispatched], Some(queued))?;
+        let follow = |_: &TicketRecord| incidents::follow(id, &agency, priority, deadline);
+        self.commit_incident(
+            id,
+            record,
+            now,
+            smallvec![first, dispatched],
+            Some(queued),
+            follow,
+        )?;
         // Capacity limits intake, never a re-dispatch: a ticket in the system
         // must always have somewhere to be.
         self.queue(&from).open.fetch_sub(1, Ordering::AcqRel);
@@ -1102,6 +960,7 @@ impl Dispatcher {
             agency,
             priority,
             deadline,
+            incident: None,
         })
     }
 
@@ -1119,20 +978,16 @@ impl Dispatcher {
     }
 }
 
-/// A new record's events, as a sink receives them.
-fn events_of(record: &TicketRecord) -> Vec<Event> {
-    let id = &record.ticket().id;
-    record
-        .history()
-        .iter()
-        .zip(0..)
-        .map(|((at, kind), seq)| Event {
-            ticket: id.clone(),
-            seq,
-            at: *at,
-            kind: kind.clone(),
-        })
-        .collect()
+/// Refuses an operation on a work item for a ticket linked to another's
+/// incident: it is handled through its head.
+fn refuse_linked(record: &TicketRecord) -> Result<(), OpError> {
+    match (record.state(), record.incident()) {
+        (State::Linked, Some(head)) => Err(OpError::Linked {
+            ticket: record.ticket().id.clone(),
+            incident: head.to_string(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A ticket id's fingerprint, stable across processes (it is stored in

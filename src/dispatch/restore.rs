@@ -8,8 +8,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use parking_lot::Mutex;
 use rayon::prelude::*;
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
+use super::incidents::{follow, MemberMap};
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
 use super::types::OpError;
 use super::worklist::Entry;
@@ -165,10 +166,13 @@ impl Rebuild {
     }
 
     /// Moves the records into `d` (fresh) and builds its work lists, leases,
-    /// deadlines and escalations; completes operations cut off mid-way.
+    /// deadlines, escalations and incidents; completes operations cut off
+    /// mid-way; re-feeds the linker.
     ///
     /// The order does not matter: a work list orders its entries by
-    /// priority, time and the record's own work-list number.
+    /// priority, time and the record's own work-list number. Linked tickets
+    /// come last, once their heads are installed: a member whose head's
+    /// operation was cut off is completed from its head.
     pub(crate) fn install(self, d: &Dispatcher) -> Result<(), RestoreError> {
         let s = &*d.shared;
         if let Some(latest) = self.latest {
@@ -181,14 +185,26 @@ impl Rebuild {
         // Every index the records go into takes concurrent inserts: install
         // them on every core (a million tickets took 1.5 s on one).
         let records: Vec<(Arc<str>, Arc<Slot>)> = self.records.into_iter().collect();
-        let mut leases: Vec<Lease> = records
+        // Only tickets with something to report make an entry (most have
+        // none): the list stays small for a million tickets.
+        let found: Vec<Found> = records
             .into_par_iter()
             .enumerate()
-            .map(|(index, (key, slot))| install_one(d, index, key, slot))
-            .collect::<Result<Vec<Option<Lease>>, RestoreError>>()?
-            .into_iter()
-            .flatten()
-            .collect();
+            .map(|(index, (key, slot))| install_one(d, index as u64, key, slot, true))
+            .filter(|found| !matches!(found, Ok(f) if f.is_empty()))
+            .collect::<Result<_, RestoreError>>()?;
+        let (mut leases, mut memberships, mut linked, mut open) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for found in found {
+            leases.extend(found.lease);
+            memberships.extend(found.member);
+            linked.extend(found.linked);
+            open.extend(found.open);
+        }
+        d.restore_incidents(memberships, linked, open, |index, key, slot| {
+            leases.extend(install_one(d, index, key, slot, false)?.lease);
+            Ok(())
+        })?;
         // Leases ending at the same moment lapse in the order the tickets
         // were queued, as they would have live (they are requeued with new
         // numbers in that order): the map above is walked in random order.
@@ -204,29 +220,65 @@ impl Rebuild {
 /// A claim's lease to register: (work-list number, end, ticket, version).
 type Lease = (u64, Timestamp, Arc<str>, u32);
 
+/// What installing a ticket found that needs the other tickets.
+#[derive(Default)]
+struct Found {
+    /// Its claim's lease, registered in order later.
+    lease: Option<Lease>,
+    /// It is (or was, until resolved with its head) in an incident.
+    member: Option<Membership>,
+    /// It is linked: completed from its head, and installed, at the end.
+    linked: Option<(u64, Arc<str>, Arc<Slot>)>,
+    /// An open ticket that is its own work item, for the linker.
+    open: Option<(Timestamp, Arc<str>)>,
+}
+
+impl Found {
+    fn is_empty(&self) -> bool {
+        self.lease.is_none()
+            && self.member.is_none()
+            && self.linked.is_none()
+            && self.open.is_none()
+    }
+}
+
 /// Puts one restored ticket into the runtime: its indexes, then the
-/// registry. Returns its lease if it is claimed (registered in order later).
+/// registry. A linked ticket is handed back instead when `defer_linked`.
 fn install_one(
     d: &Dispatcher,
-    index: usize,
+    index: u64,
     key: Arc<str>,
     slot: Arc<Slot>,
-) -> Result<Option<Lease>, RestoreError> {
+    defer_linked: bool,
+) -> Result<Found, RestoreError> {
     let s = &*d.shared;
-    let mut lease = None;
+    let mut found = Found::default();
     let mut guard = slot.lock();
     if let Held {
         record: Some(record),
         due,
     } = &mut *guard
     {
-        if record.state().is_open() {
+        // Linked, and not between a Split and its Dispatched.
+        let member = record.state() == State::Linked && record.incident().is_some();
+        if member && defer_linked {
+            drop(guard);
+            found.linked = Some((index, key, slot));
+            return Ok(found);
+        }
+        if let Some(head) = record.incident() {
+            found.member = Some((Arc::from(head), key.clone(), record.received_at()));
+        }
+        if record.state().is_open() && !member {
             if let Some(kind) = cut_off(record) {
                 complete(d, record, kind).map_err(|source| RestoreError {
-                    index: index as u64,
+                    index,
                     ticket: key.to_string(),
                     source,
                 })?;
+            }
+            if s.linker.is_some() {
+                found.open = Some((record.received_at(), key.clone()));
             }
             d.queue(record.agency()).open.fetch_add(1, Ordering::AcqRel);
             if record.is_escalated() {
@@ -245,7 +297,7 @@ fn install_one(
                     version: record.version(),
                 }),
                 State::Claimed => {
-                    lease = record
+                    found.lease = record
                         .lease_until()
                         .map(|until| (record.queued, until, key.clone(), record.version()));
                 }
@@ -255,7 +307,7 @@ fn install_one(
     }
     drop(guard);
     s.records.insert(key, slot);
-    Ok(lease)
+    Ok(found)
 }
 
 /// What an operation cut off after its first event was doing.
@@ -263,6 +315,7 @@ enum CutOff {
     Submit,
     Return,
     Reassign,
+    Split,
 }
 
 fn cut_off(record: &TicketRecord) -> Option<CutOff> {
@@ -270,6 +323,7 @@ fn cut_off(record: &TicketRecord) -> Option<CutOff> {
         Some(EventKind::Received { .. }) => Some(CutOff::Submit),
         Some(EventKind::Returned { .. }) => Some(CutOff::Return),
         Some(EventKind::Reassigned { .. }) => Some(CutOff::Reassign),
+        Some(EventKind::Split { .. }) => Some(CutOff::Split),
         _ => None,
     }
 }
@@ -287,6 +341,8 @@ fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<()
                 Err(_) => (agency, Priority::Normal, record.received_at()),
             }
         }
+        // As a live split would have.
+        CutOff::Split => d.own_dispatch(record),
         // As a live return would have, else back where it was.
         CutOff::Return => (
             d.next_agency(record, None)
@@ -310,4 +366,171 @@ fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<()
     let queued = d.shared.seq.fetch_add(1, Ordering::Relaxed);
     d.commit(record, now, smallvec![dispatched], Some(queued))?;
     Ok(())
+}
+
+// ---- incidents ------------------------------------------------------------
+
+/// A restored ticket's part in the incidents: (head, member, received at).
+pub(super) type Membership = (Arc<str>, Arc<str>, Timestamp);
+
+impl Dispatcher {
+    /// The end of a restore, once every other ticket is installed: finishes
+    /// the members whose head's operation was cut off (`linked`: every
+    /// ticket restored `Linked`, with its install index), rebuilds the
+    /// incidents, and re-feeds the linker with `open` (the open tickets
+    /// that are their own work items, with their time of receipt).
+    pub(super) fn restore_incidents(
+        &self,
+        mut memberships: Vec<Membership>,
+        mut linked: Vec<(u64, Arc<str>, Arc<Slot>)>,
+        mut open: Vec<(Timestamp, Arc<str>)>,
+        mut install: impl FnMut(u64, Arc<str>, Arc<Slot>) -> Result<(), RestoreError>,
+    ) -> Result<(), RestoreError> {
+        // In a fixed order, so that completions reach the sink the same way
+        // every time.
+        linked.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        let mut members = Vec::new();
+        for (index, key, slot) in linked {
+            let fail = |source| RestoreError {
+                index,
+                ticket: key.to_string(),
+                source,
+            };
+            let head = self.complete_member(&slot).map_err(fail)?;
+            match head {
+                Some((head, received_at)) => {
+                    memberships.push((head.clone(), key.clone(), received_at));
+                    members.push((received_at, key.clone(), head));
+                }
+                None => {
+                    let received_at = slot
+                        .lock()
+                        .record
+                        .as_ref()
+                        .map_or(Timestamp::MIN, TicketRecord::received_at);
+                    open.push((received_at, key.clone()));
+                }
+            }
+            install(index, key, slot)?;
+        }
+        let mut map = MemberMap::default();
+        for (head, member, at) in memberships {
+            if self.slot(&head).is_some() {
+                map.entry(head).or_default().push((at, member));
+            }
+        }
+        self.shared.incidents.install(map);
+        if self.shared.linker.is_some() {
+            self.refeed(open, members);
+        }
+        Ok(())
+    }
+
+    /// Finishes a restored member: resolved with its head if the head is
+    /// resolved, moved with it if it moved, split off if there is no head
+    /// to follow. Returns its head and time of receipt if it is still
+    /// linked (or was just resolved with it).
+    fn complete_member(&self, slot: &Arc<Slot>) -> Result<Option<(Arc<str>, Timestamp)>, OpError> {
+        let head: Arc<str> = match slot.lock().record.as_ref().and_then(TicketRecord::incident) {
+            Some(head) => Arc::from(head),
+            None => return Ok(None),
+        };
+        let head_slot = self.slot(&head);
+        // Head before member, as everywhere.
+        let head_guard = head_slot.as_ref().map(|s| s.lock());
+        let mut guard = slot.lock();
+        let Some(record) = guard.record.as_mut() else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let head_record = head_guard.as_ref().and_then(|g| g.record.as_ref());
+        let kinds: SmallVec<[EventKind; 2]> = match head_record {
+            Some(h) if h.incident().is_none() && h.state().is_open() => {
+                if (h.agency(), h.priority(), h.deadline())
+                    == (record.agency(), record.priority(), record.deadline())
+                {
+                    smallvec![]
+                } else {
+                    smallvec![follow(&head, h.agency(), h.priority(), h.deadline())]
+                }
+            }
+            Some(h) if h.incident().is_none() => match last_resolved(h) {
+                Some(resolved) => smallvec![resolved],
+                None => smallvec![],
+            },
+            // No head to follow: it becomes its own work item.
+            _ => {
+                let (agency, priority, deadline) = self.own_dispatch(record);
+                let split = EventKind::Split {
+                    by: "restore".into(),
+                    reason: format!("its incident's head {head} is not an open ticket here"),
+                };
+                let dispatched = EventKind::Dispatched {
+                    agency,
+                    priority,
+                    deadline,
+                };
+                let queued = self.shared.seq.fetch_add(1, Ordering::Relaxed);
+                self.commit(record, now, smallvec![split, dispatched], Some(queued))?;
+                return Ok(None);
+            }
+        };
+        if !kinds.is_empty() {
+            self.commit(record, now, kinds, None)?;
+        }
+        Ok(Some((head, record.received_at())))
+    }
+
+    /// Feeds the linker every open ticket: in received order, a head before
+    /// its members.
+    fn refeed(
+        &self,
+        open: Vec<(Timestamp, Arc<str>)>,
+        members: Vec<(Timestamp, Arc<str>, Arc<str>)>,
+    ) {
+        let heads: HashMap<&str, Timestamp> = open.iter().map(|(at, k)| (&**k, *at)).collect();
+        // (fed after, is a member, ticket, head)
+        type Feed<'a> = (Timestamp, bool, &'a Arc<str>, Option<&'a Arc<str>>);
+        let mut order: Vec<Feed<'_>> = open
+            .iter()
+            .map(|(at, key)| (*at, false, key, None))
+            .collect();
+        for (at, key, head) in &members {
+            if !self.record(key).is_some_and(|r| r.state() == State::Linked) {
+                continue;
+            }
+            let after = heads.get(&**head).map_or(*at, |h| (*h).max(*at));
+            order.push((after, true, key, Some(head)));
+        }
+        order.sort_unstable();
+        let router = self.router();
+        for (_, _, key, head) in order {
+            let Some(record) = self.record(key) else {
+                continue;
+            };
+            if !record.state().is_open() {
+                continue;
+            }
+            let Ok(decision) = router.route(record.ticket()) else {
+                continue;
+            };
+            if let Some(linker) = &self.shared.linker {
+                linker.lock().restore(
+                    record.ticket(),
+                    &decision,
+                    record.received_at(),
+                    head.map(|h| &**h),
+                );
+            }
+        }
+    }
+}
+
+/// The `Resolved` event a resolved head got, for its members.
+fn last_resolved(head: &TicketRecord) -> Option<EventKind> {
+    head.history()
+        .iter()
+        .rev()
+        .find(|(_, kind)| matches!(kind, EventKind::Resolved { .. }))
+        .map(|(_, kind)| kind.clone())
 }

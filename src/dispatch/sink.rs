@@ -50,7 +50,11 @@ pub enum Change<'a> {
 /// arrive in order; changes of different tickets may arrive from many
 /// threads at once, and a call may carry many operations (a
 /// [`Dispatcher::submit_many`](super::Dispatcher::submit_many) batch): a sink
-/// that makes them durable together pays one write for all of them.
+/// that makes them durable together pays one write for all of them. One
+/// operation may change several tickets — an incident's head and its
+/// members, when the head is resolved or moved — as one change per ticket,
+/// the head's first, every ticket locked: keep them together if you can;
+/// if only a prefix survives a crash, restore completes the rest.
 ///
 /// Return `Ok` only once the changes are as durable as the caller was
 /// promised: the operation is acknowledged right after. Return an error and

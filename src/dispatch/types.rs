@@ -73,17 +73,22 @@ impl Default for DispatchConfig {
 /// let d = Dispatcher::new(Router::beijing(), DispatchConfig::default(), SystemClock);
 /// let r = d.submit(Ticket::new("T1", "挪车").with_address("海淀区学院路街道")).unwrap();
 /// assert_eq!(r.agency, "street:110108010");
+/// assert_eq!(r.incident, None, "no linker: every ticket is its own work item");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Receipt {
     /// The ticket id.
     pub id: String,
-    /// The agency holding it.
+    /// The agency holding it (for a ticket that joined an incident: the
+    /// incident's).
     pub agency: String,
     /// Urgent or normal.
     pub priority: Priority,
     /// When it must be handled by.
     pub deadline: Timestamp,
+    /// The head (first ticket) of the incident the ticket joined instead of
+    /// being queued; `None` when it is its own work item.
+    pub incident: Option<String>,
 }
 
 /// A claimed ticket: what a worker needs to act on it.
@@ -99,6 +104,7 @@ pub struct Receipt {
 /// let claim = d.claim("street:110108010", "worker-1").unwrap().expect("a queued ticket");
 /// assert_eq!(claim.id, "T1");
 /// assert_eq!(claim.ticket.text, "挪车");
+/// assert_eq!(claim.callers, 1);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Claim {
@@ -112,6 +118,9 @@ pub struct Claim {
     pub deadline: Timestamp,
     /// When the claim lapses unless acted on.
     pub lease_until: Timestamp,
+    /// How many callers reported it: 1 plus the tickets linked to its
+    /// incident. Resolving it resolves them all; each is called back.
+    pub callers: u32,
 }
 
 /// Why a submit was refused. The ticket is handed back.
@@ -242,6 +251,24 @@ pub enum OpError {
     /// refused and nothing changed.
     #[error("refused, nothing changed: {0}")]
     Sink(SinkError),
+    /// The ticket is linked to another ticket's incident: it is handled
+    /// (claimed, resolved, returned, moved) through its head, or split off
+    /// first with [`Dispatcher::split`].
+    #[error(
+        "ticket {ticket} is linked to incident {incident}: act on {incident}, or split it off"
+    )]
+    Linked {
+        /// The ticket id.
+        ticket: String,
+        /// Its incident's head.
+        incident: String,
+    },
+    /// [`Dispatcher::split`] of a ticket that is not linked to another
+    /// ticket's incident (it heads one, stands alone, or is closed).
+    #[error(
+        "ticket {0} is not linked to another ticket's open incident: there is nothing to split"
+    )]
+    NotLinked(String),
 }
 
 /// How many tickets are where, counted from the records.
@@ -262,6 +289,8 @@ pub struct Counts {
     pub total: usize,
     /// On a work list, waiting.
     pub dispatched: usize,
+    /// Linked to an open incident: handled with its head.
+    pub linked: usize,
     /// Claimed or responded: with a worker.
     pub in_hand: usize,
     /// Resolved, awaiting the call-back.
