@@ -7,3 +7,5 @@
 //! stream or over a year of history alike.
 //!
 //! [`TicketRecord`]: crate::dispatch::TicketRecord
+
+pub mod spikes;
