@@ -280,9 +280,9 @@ impl SpikeDetector {
         let Some(di) = self.touch(k, d, learn, in_window.then_some(b)) else {
             return alerts;
         };
-        if test {
+        if test && self.worth_testing(di) {
             let share = f64::from(self.cells.cells[di].share);
-            if share > 0.0 {
+            {
                 let odds = &self.rates.categories[usize::from(k)].odds;
                 let mu = share * self.city.expected(k, odds);
                 if let Some(a) = self.test(di, mu) {
@@ -295,15 +295,22 @@ impl SpikeDetector {
         let Some(si) = self.touch(k, s, learn, in_window.then_some(b)) else {
             return alerts;
         };
-        if test {
+        if test && self.worth_testing(si) {
             let share = f64::from(self.cells.cells[si].share);
-            if share > 0.0 {
+            {
                 if let Some(a) = self.test(si, share * f64::from(parent_sum)) {
                     alerts.push(a);
                 }
             }
         }
         alerts
+    }
+
+    /// Whether cell `i` can alert or re-arm now: an expected share learned,
+    /// and a count at the minimum or an episode to end.
+    fn worth_testing(&self, i: usize) -> bool {
+        let c = &self.cells.cells[i];
+        c.share > 0.0 && (!c.armed || c.sum >= self.s.min_count)
     }
 
     /// The cell of category `k` at `place`, created if new, advanced to
@@ -333,26 +340,26 @@ impl SpikeDetector {
 
     /// Tests cell `i`'s window count against `mean`: an alert if the cell
     /// is armed, the count at least the minimum and its p-value below the
-    /// threshold. Re-arms a cell whose count fell back near the mean.
+    /// threshold. A disarmed cell re-arms once its count is back within
+    /// two standard deviations of the mean (or down to a single ticket):
+    /// a count that dips below the minimum in a quiet hour of a long
+    /// episode (a cold night) does not start a new one.
     fn test(&mut self, i: usize, mean: f64) -> Option<Alert> {
         let (min, threshold) = (self.s.min_count, self.threshold);
+        let level = usize::from(self.names.parents[self.cells.cells[i].place as usize] != NONE);
         let cell = &mut self.cells.cells[i];
         let x = cell.sum;
-        if x < min {
-            cell.armed = true;
-            return None;
-        }
-        if !(mean > 0.0 && mean.is_finite()) {
-            return None;
-        }
-        let level = usize::from(self.names.parents[cell.place as usize] != NONE);
+        let xf = f64::from(x);
+        let mean = if mean.is_finite() { mean.max(0.0) } else { 0.0 };
         let counts = Counts::new(mean, self.dispersion[level]);
         let sd = counts.variance().sqrt();
-        let xf = f64::from(x);
         if !cell.armed {
-            if xf <= mean + 2.0 * sd {
+            if xf <= (mean + 2.0 * sd).max(1.0) {
                 cell.armed = true;
             }
+            return None;
+        }
+        if x < min || mean <= 0.0 {
             return None;
         }
         // Below 3 sd the tail is above 1e-4 (heavier than the normal's for

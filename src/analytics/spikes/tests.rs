@@ -36,11 +36,11 @@ fn ordinary(
     d: &mut SpikeDetector,
     rng: &mut SplitMix64,
     from: Timestamp,
-    hours: i64,
+    span: SignedDuration,
     per_hour: f64,
     learn: bool,
 ) -> (Vec<Alert>, Timestamp) {
-    let end = from + SignedDuration::from_hours(hours);
+    let end = from + span;
     let mut t = from;
     let mut alerts = Vec::new();
     loop {
@@ -58,6 +58,10 @@ fn ordinary(
             alerts.extend(d.observe_codes(t, category, Some(district), Some(&street)));
         }
     }
+}
+
+fn hours(n: i64) -> SignedDuration {
+    SignedDuration::from_hours(n)
 }
 
 /// `n` tickets of `category` in `street` of D1, evenly over `minutes`.
@@ -82,7 +86,7 @@ fn burst(
 fn learned(seed: u64) -> (SpikeDetector, SplitMix64, Timestamp) {
     let mut d = SpikeDetector::new();
     let mut rng = SplitMix64::new(seed);
-    let (_, end) = ordinary(&mut d, &mut rng, start(), 14 * 24, 300.0, true);
+    let (_, end) = ordinary(&mut d, &mut rng, start(), hours(14 * 24), 300.0, true);
     (d, rng, end)
 }
 
@@ -90,7 +94,7 @@ fn learned(seed: u64) -> (SpikeDetector, SplitMix64, Timestamp) {
 fn a_burst_alerts_once_per_episode_and_rearms() {
     let (mut d, mut rng, t) = learned(1);
     assert!(d.stats().warm);
-    let (quiet, t) = ordinary(&mut d, &mut rng, t, 48, 300.0, false);
+    let (quiet, t) = ordinary(&mut d, &mut rng, t, hours(48), 300.0, false);
     assert!(quiet.is_empty(), "{quiet:?}");
 
     // Heating in D1-S2 is ~300 × 0.3 × 0.6 / 10 = 5.4 an hour; 60 more in
@@ -117,7 +121,7 @@ fn a_burst_alerts_once_per_episode_and_rearms() {
     // Three ordinary hours: the window empties and the cell re-arms, so
     // a second burst is a second episode.
     let t = t + SignedDuration::from_hours(1);
-    let (quiet, t) = ordinary(&mut d, &mut rng, t, 3, 300.0, false);
+    let (quiet, t) = ordinary(&mut d, &mut rng, t, hours(3), 300.0, false);
     assert!(quiet.is_empty(), "{quiet:?}");
     let again = burst(&mut d, t, 60, 30, "heating", "D1-S2");
     assert_eq!(
@@ -142,7 +146,7 @@ fn few_tickets_do_not_page_anyone() {
     for (min, expect) in [(8, false), (4, true)] {
         let mut d = lax(min);
         let mut rng = SplitMix64::new(2);
-        let (_, t) = ordinary(&mut d, &mut rng, start(), 14 * 24 + 3, 5.0, true);
+        let (_, t) = ordinary(&mut d, &mut rng, start(), hours(14 * 24 + 3), 5.0, true);
         let alerts = burst(&mut d, t, 4, 10, "housing.property", "D1-S1");
         assert_eq!(!alerts.is_empty(), expect, "min_count {min}: {alerts:?}");
         assert!(alerts
@@ -155,7 +159,7 @@ fn few_tickets_do_not_page_anyone() {
 fn nothing_is_raised_while_warming_up() {
     let mut d = SpikeDetector::new();
     let mut rng = SplitMix64::new(3);
-    let (_, t) = ordinary(&mut d, &mut rng, start(), 3 * 24 + 10, 300.0, false);
+    let (_, t) = ordinary(&mut d, &mut rng, start(), hours(3 * 24 + 10), 300.0, false);
     assert!(burst(&mut d, t, 100, 30, "heating", "D1-S0").is_empty());
     let s = d.stats();
     assert_eq!((s.days_learned, s.warm), (3, false));
@@ -180,7 +184,7 @@ fn a_new_category_or_street_is_learned_before_it_is_watched() {
         &mut d,
         &mut rng,
         t + SignedDuration::from_hours(24),
-        10,
+        hours(10),
         300.0,
         false,
     );
@@ -194,7 +198,7 @@ fn a_new_category_or_street_is_learned_before_it_is_watched() {
 #[test]
 fn late_tickets_count_in_their_bucket() {
     let (mut d, mut rng, t) = learned(5);
-    let (_, t) = ordinary(&mut d, &mut rng, t, 1, 300.0, false);
+    let (_, t) = ordinary(&mut d, &mut rng, t, hours(1), 300.0, false);
     // 60 heating tickets stamped over the last 40 minutes arrive now, in
     // reverse order: they are inside the window, so they count.
     let alerts: Vec<Alert> = (0..60)
@@ -250,12 +254,12 @@ fn idle_cells_are_dropped_and_memory_stays_bounded() {
         .build()
         .unwrap();
     let mut rng = SplitMix64::new(7);
-    let (_, t) = ordinary(&mut d, &mut rng, start(), 24, 300.0, true);
+    let (_, t) = ordinary(&mut d, &mut rng, start(), hours(24), 300.0, true);
     // A street seen once.
     d.learn_codes(t, "heating", Some("D2"), Some("D2-once"));
     let with = d.stats().cells;
     // A week later (halved daily), only the ordinary cells remain.
-    let (_, _) = ordinary(&mut d, &mut rng, t, 7 * 24, 300.0, true);
+    let (_, _) = ordinary(&mut d, &mut rng, t, hours(7 * 24), 300.0, true);
     let s = d.stats();
     assert_eq!(s.cells, with - 1, "{s:?}");
     assert!(s.bytes < 64 * 1024, "{s:?}");
@@ -274,7 +278,7 @@ fn a_district_wide_rise_is_one_district_alert() {
             alerts.extend(d.observe_codes(at, "heating", Some("D2"), Some(&street)));
         }
     }
-    let (more, _) = ordinary(&mut d, &mut rng, t, 1, 300.0, false);
+    let (more, _) = ordinary(&mut d, &mut rng, t, hours(1), 300.0, false);
     alerts.extend(more);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(
@@ -327,4 +331,32 @@ fn dispersion_is_estimated_from_day_to_day_variation() {
     // A fixed value is kept.
     let fixed = SpikeDetector::builder().dispersion(0.3).build().unwrap();
     assert_eq!(fixed.stats().dispersion, (0.3, 0.3));
+}
+
+#[test]
+fn a_long_episode_alerts_once_though_quiet_hours_dip_below_the_minimum() {
+    let (mut d, mut rng, mut t) = learned(11);
+    // Property in D1-S1 is ~1.8 an hour. An hour at 24, then six at 6 (below
+    // the minimum of 8, still far above normal), then another at 24: one
+    // episode, one alert.
+    let mut alerts = Vec::new();
+    for rate in [24, 6, 6, 6, 6, 6, 6, 24] {
+        for _ in 0..6 {
+            let ten = SignedDuration::from_mins(10);
+            let (a, end) = ordinary(&mut d, &mut rng, t, ten, 300.0, false);
+            alerts.extend(a);
+            alerts.extend(burst(&mut d, t, rate / 6, 10, "housing.property", "D1-S1"));
+            t = end;
+        }
+    }
+    let street: Vec<_> = alerts.iter().filter(|a| a.street.is_some()).collect();
+    assert_eq!(street.len(), 1, "{alerts:?}");
+    // Back to normal for two hours, the cell re-arms: the next burst alerts.
+    let (_, t) = ordinary(&mut d, &mut rng, t, hours(2), 300.0, false);
+    let again = burst(&mut d, t, 24, 60, "housing.property", "D1-S1");
+    assert_eq!(
+        again.iter().filter(|a| a.street.is_some()).count(),
+        1,
+        "{again:?}"
+    );
 }

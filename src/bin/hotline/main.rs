@@ -5,6 +5,8 @@
 //! hotline predict  --model MODEL [--top K] < IN.jsonl > OUT.jsonl
 //! hotline evaluate --input LABELLED.jsonl [--input …] (--model MODEL | --folds K) [--json]
 //! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
+//! hotline generate --days N --seed S [--start DATE] [--cold-snap DATE] [--per-day N] [--clean]
+//! hotline alerts   [--history PAST.jsonl] [route options] < tickets.jsonl > alerts.jsonl
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -16,11 +18,15 @@
 //!   trainer on them (`--folds`).
 //! * `route` is the JSON Lines router of `examples/route`, with the model
 //!   to classify by.
+//! * `generate` writes the workload generator's tickets; `alerts` routes
+//!   tickets and writes the spikes found in them.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
 
+mod alerts;
 mod evaluate;
+mod generate;
 mod predict;
 mod route;
 mod train;
@@ -50,6 +56,10 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Route JSON Lines tickets from stdin to decisions on stdout.
     Route(route::RouteArgs),
+    /// Write generated Beijing tickets (with received_at) as JSON Lines.
+    Generate(generate::GenerateArgs),
+    /// Route JSON Lines tickets from stdin; write one line per spike alert.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -110,6 +120,8 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
+        Command::Generate(args) => generate::run(args),
+        Command::Alerts(args) => alerts::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
