@@ -148,6 +148,9 @@ pub(super) struct Cell {
     pub(super) learned: f32,
     /// The cell's expected share of its parent (0: not tested yet).
     pub(super) share: f32,
+    /// Counts below this cannot alert before the window slides: within a
+    /// bucket the expected only grows. 0 after every slide.
+    pub(super) quiet_below: u32,
 }
 
 /// The cells, their rings (`w` u16 buckets each, in one flat vector) and
@@ -210,6 +213,7 @@ impl Cells {
             today: 0,
             learned: 0.0,
             share: 0.0,
+            quiet_below: 0,
         });
         self.rings.resize(self.rings.len() + self.w, 0);
         Some(i)
@@ -236,6 +240,7 @@ impl Cells {
             }
         }
         cell.head = now;
+        cell.quiet_below = 0;
     }
 
     /// Counts a ticket in bucket `b` of cell `i` (advanced to at least `b`,

@@ -307,10 +307,11 @@ impl SpikeDetector {
     }
 
     /// Whether cell `i` can alert or re-arm now: an expected share learned,
-    /// and a count at the minimum or an episode to end.
+    /// and a count at the minimum and not known to be too low, or an
+    /// episode to end.
     fn worth_testing(&self, i: usize) -> bool {
         let c = &self.cells.cells[i];
-        c.share > 0.0 && (!c.armed || c.sum >= self.s.min_count)
+        c.share > 0.0 && (!c.armed || c.sum >= self.s.min_count.max(c.quiet_below))
     }
 
     /// The cell of category `k` at `place`, created if new, advanced to
@@ -364,11 +365,15 @@ impl SpikeDetector {
         }
         // Below 3 sd the tail is above 1e-4 (heavier than the normal's for
         // these skewed counts): no need to sum it against a small threshold.
+        // Both shortcuts last until the window slides: until then the mean
+        // only grows, and with it every p-value.
         if threshold < 1e-5 && xf < mean + 3.0 * sd {
+            cell.quiet_below = (mean + 3.0 * sd).ceil().min(f64::from(u32::MAX)) as u32;
             return None;
         }
         let p = counts.upper_tail(x);
         if p >= threshold {
+            cell.quiet_below = x.saturating_add(1);
             return None;
         }
         cell.armed = false;
