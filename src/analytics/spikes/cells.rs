@@ -6,6 +6,7 @@
 //! the buckets it skips, so a cell untouched for hours costs nothing until
 //! its next ticket.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
@@ -186,23 +187,21 @@ impl Cells {
         self.index.get(&key(category, place)).map(|&i| i as usize)
     }
 
-    /// The cell of `category` at `place`, created (ring at `now`) if there
-    /// is room; `None` when `max` cells exist.
+    /// The cell of `category` at `place` and whether it is new: created
+    /// (ring at `now`) if there is room; `None` when `max` cells exist.
     pub(super) fn find_or_insert(
         &mut self,
         category: u16,
         place: u32,
         now: i64,
         max: usize,
-    ) -> Option<usize> {
-        if let Some(i) = self.find(category, place) {
-            return Some(i);
-        }
-        if self.cells.len() >= max {
-            return None;
-        }
+    ) -> Option<(usize, bool)> {
         let i = self.cells.len();
-        self.index.insert(key(category, place), i as u32);
+        match self.index.entry(key(category, place)) {
+            Entry::Occupied(e) => return Some((*e.get() as usize, false)),
+            Entry::Vacant(_) if i >= max => return None,
+            Entry::Vacant(e) => e.insert(i as u32),
+        };
         self.cells.push(Cell {
             category,
             armed: true,
@@ -216,7 +215,7 @@ impl Cells {
             quiet_below: 0,
         });
         self.rings.resize(self.rings.len() + self.w, 0);
-        Some(i)
+        Some((i, true))
     }
 
     /// Moves cell `i`'s ring forward to bucket `now`, dropping what left
@@ -291,7 +290,9 @@ mod tests {
     #[test]
     fn rings_slide_and_forget() {
         let mut cells = Cells::new(4);
-        let i = cells.find_or_insert(3, 7, 100, 10).unwrap();
+        let (i, new) = cells.find_or_insert(3, 7, 100, 10).unwrap();
+        assert!(new);
+        assert_eq!(cells.find_or_insert(3, 7, 100, 10), Some((i, false)));
         cells.add(i, 100);
         cells.add(i, 100);
         cells.advance(i, 102);

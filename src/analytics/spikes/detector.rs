@@ -317,10 +317,9 @@ impl SpikeDetector {
     /// The cell of category `k` at `place`, created if new, advanced to
     /// the clock, with the ticket learned and (if `bucket`) counted.
     fn touch(&mut self, k: u16, place: u32, learn: Learn, bucket: Option<i64>) -> Option<usize> {
-        let fresh = self.cells.find(k, place).is_none();
-        let Some(i) = self
-            .cells
-            .find_or_insert(k, place, self.clock.bucket, self.s.max_cells)
+        let Some((i, fresh)) =
+            self.cells
+                .find_or_insert(k, place, self.clock.bucket, self.s.max_cells)
         else {
             self.counters.untracked += 1;
             return None;
