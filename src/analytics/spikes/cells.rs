@@ -232,10 +232,15 @@ impl Cells {
             ring.fill(0);
             cell.sum = 0;
         } else {
-            for b in cell.head + 1..=now {
-                let slot = &mut ring[b.rem_euclid(w) as usize];
-                cell.sum -= u32::from(*slot);
-                *slot = 0;
+            // One division, then a wrapping index: this runs on every ticket.
+            let mut at = (cell.head + 1).rem_euclid(w) as usize;
+            for _ in 0..gap {
+                cell.sum -= u32::from(ring[at]);
+                ring[at] = 0;
+                at += 1;
+                if at == ring.len() {
+                    at = 0;
+                }
             }
         }
         cell.head = now;
