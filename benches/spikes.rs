@@ -90,10 +90,7 @@ fn bench_spikes(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    let routable: Vec<&Ticket> = tickets
-        .iter()
-        .filter(|t| router.route(t).is_ok())
-        .collect();
+    let routable: Vec<&Ticket> = tickets.iter().filter(|t| router.route(t).is_ok()).collect();
     assert_eq!(routable.len(), codes.len());
     g.bench_function("route (baseline)", |b| {
         b.iter(|| {
