@@ -168,9 +168,10 @@
 //! there are 10,416 and the detector holds 1.35 MB in all
 //! ([`SpikeStats::bytes`]), whatever the stream's length. An update costs
 //! three hash lookups of codes and two of cells, and a cell is tested at
-//! most once per bucket unless its count rises: 0.37 µs a ticket on a
-//! loaded machine, where routing the ticket took 12.7 µs
-//! (`benches/spikes.rs`).
+//! most once per bucket unless its count rises: 0.18 µs a ticket (0.27 µs
+//! through [`observe`](SpikeDetector::observe), which reads the codes off
+//! the decision) on a shared, loaded machine where routing the ticket took
+//! 7.9 µs (`benches/spikes.rs`).
 //!
 //! # Examples
 //!
