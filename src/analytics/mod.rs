@@ -8,6 +8,8 @@
 //!
 //! * [`topics`] — 每月一题 candidates: category × place × wording, ranked by
 //!   volume, growth, persistence, spread and difficulty, with evidence.
+//! * [`spikes`] — sudden rises of one category in one street or district,
+//!   against the expected rate, as alerts.
 //! * [`governance`] — 治理类街乡镇: streets by volume (per 10,000 residents
 //!   with a population table) and 三率.
 //!
@@ -15,6 +17,7 @@
 
 pub mod governance;
 mod month;
+pub mod spikes;
 pub mod topics;
 
 pub use month::{Month, ParseMonthError};

@@ -7,6 +7,8 @@
 //! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
 //! hotline report   --input tickets.jsonl --out report.html [--month YYYY-MM] [--records FILE] [--population FILE]
 //! hotline qr       CODE [--buildings FILE] [--url TEMPLATE] > building.svg
+//! hotline generate --days N --seed S [--start DATE] [--cold-snap DATE] [--per-day N] [--clean]
+//! hotline alerts   [--history PAST.jsonl] [route options] < tickets.jsonl > alerts.jsonl
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -22,11 +24,15 @@
 //!   (see `report.rs`).
 //! * `qr` prints a building's QR code (一楼一码) as SVG: it opens the URL
 //!   template with the building's code in it.
+//! * `generate` writes the workload generator's tickets; `alerts` routes
+//!   tickets and writes the spikes found in them.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
 
+mod alerts;
 mod evaluate;
+mod generate;
 mod predict;
 mod qr;
 mod report;
@@ -62,6 +68,10 @@ enum Command {
     Report(report::ReportArgs),
     /// Print a building's QR code (一楼一码) as SVG on stdout.
     Qr(qr::QrArgs),
+    /// Write generated Beijing tickets (with received_at) as JSON Lines.
+    Generate(generate::GenerateArgs),
+    /// Route JSON Lines tickets from stdin; write one line per spike alert.
+    Alerts(alerts::AlertsArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -124,6 +134,8 @@ fn main() -> ExitCode {
         Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
         Command::Report(args) => report::run(args),
         Command::Qr(args) => qr::run(args),
+        Command::Generate(args) => generate::run(args),
+        Command::Alerts(args) => alerts::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -141,8 +141,13 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// The router the options ask for.
-fn router(a: &RouteArgs, prog: &str) -> Result<Router, String> {
+/// The router the options ask for (also for `hotline alerts`); notes about
+/// skipped features go to stderr, prefixed with `prog`.
+///
+/// # Errors
+///
+/// A message naming the file or setting that is wrong.
+pub fn router(a: &RouteArgs, prog: &str) -> Result<Router, String> {
     let (builder, config) = configure(a, prog)?;
     builder.build(config).map_err(|e| e.to_string())
 }
