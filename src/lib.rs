@@ -129,6 +129,7 @@ pub mod dispatch;
 pub mod error;
 pub mod evaluate;
 mod fnv;
+pub mod incident;
 pub mod journal;
 pub mod jsonl;
 pub mod locate;
