@@ -98,8 +98,9 @@ pub struct Thresholds {
     pub compound: f32,
     /// The same community, with no finer place in common.
     pub community: f32,
-    /// The least similarity for a ticket of a *related* category, whatever
-    /// the place (different categories, so the words must say it).
+    /// The least share of a *related* category's ticket that the
+    /// incident's words must cover, whatever the place (different
+    /// categories, so the words must say it is the same problem).
     pub related: f32,
 }
 
@@ -112,7 +113,7 @@ impl Default for Thresholds {
             near: 0.1,
             compound: 0.2,
             community: 0.4,
-            related: 0.1,
+            related: 0.2,
         }
     }
 }

@@ -228,7 +228,11 @@ impl State {
         if !same_category {
             threshold = threshold.max(t.related);
         }
-        let similarity = words.similarity(&i.text);
+        let similarity = if same_category {
+            words.similarity(&i.text)
+        } else {
+            words.containment(&i.text)
+        };
         (similarity >= threshold).then_some(Pass {
             slot,
             tier,

@@ -66,14 +66,30 @@ impl Words {
 
     /// The overlap coefficient with an incident's signature: |A ∩ B| /
     /// min(|A|, |B|), 1 when one side's content is inside the other's, 0
-    /// when they share nothing. Exact while the signature is; otherwise the
-    /// share of this text's bigrams (among those the sample covers) that the
-    /// incident has, times this text's size, estimates the intersection.
+    /// when they share nothing.
     pub(crate) fn similarity(&self, sig: &Signature) -> f32 {
         let small = (self.grams.len() as u32).min(sig.count);
         if small == 0 {
             return 0.0;
         }
+        (self.intersection(sig) / small as f32).min(1.0)
+    }
+
+    /// The share of this text's content the incident has: |A ∩ B| / |A|.
+    /// Stricter than [`similarity`](Self::similarity) when the incident
+    /// says little: a ticket of a related category must carry the
+    /// incident's words, not merely share one with a short incident.
+    pub(crate) fn containment(&self, sig: &Signature) -> f32 {
+        if self.grams.is_empty() || sig.count == 0 {
+            return 0.0;
+        }
+        (self.intersection(sig) / self.grams.len() as f32).min(1.0)
+    }
+
+    /// |A ∩ B|: exact while the signature is; otherwise the share of this
+    /// text's bigrams (among those the sample covers) that the incident
+    /// has, times this text's size.
+    fn intersection(&self, sig: &Signature) -> f32 {
         let horizon = sig.horizon();
         let kept = sig.hashes();
         let (mut covered, mut common) = (0u32, 0u32);
@@ -90,14 +106,13 @@ impl Words {
                 common += 1;
             }
         }
-        let intersection = if sig.is_exact() {
+        if sig.is_exact() {
             common as f32
         } else if covered == 0 {
-            return 0.0;
+            0.0
         } else {
             common as f32 / covered as f32 * self.grams.len() as f32
-        };
-        (intersection / small as f32).min(1.0)
+        }
     }
 }
 

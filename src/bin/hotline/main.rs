@@ -5,6 +5,7 @@
 //! hotline predict  --model MODEL [--top K] < IN.jsonl > OUT.jsonl
 //! hotline evaluate --input LABELLED.jsonl [--input …] (--model MODEL | --folds K) [--json]
 //! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
+//! hotline incidents [route options] < tickets.jsonl > linked.jsonl
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -16,11 +17,14 @@
 //!   trainer on them (`--folds`).
 //! * `route` is the JSON Lines router of `examples/route`, with the model
 //!   to classify by.
+//! * `incidents` is `route` plus the incident each ticket belongs to
+//!   (`"incident"`, `"incident_size"`), in the tickets' own time.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
 
 mod evaluate;
+mod incidents;
 mod predict;
 mod route;
 mod train;
@@ -50,6 +54,9 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Route JSON Lines tickets from stdin to decisions on stdout.
     Route(route::RouteArgs),
+    /// Route JSON Lines tickets and link each to its incident (same problem,
+    /// same place, within a window); tickets need received_at.
+    Incidents(incidents::IncidentsArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -110,6 +117,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
         Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
+        Command::Incidents(args) => incidents::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -132,8 +132,13 @@ fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// The router the options ask for.
-fn router(a: &RouteArgs, prog: &str) -> Result<Router, String> {
+/// The router the options ask for; skipped features are listed on stderr,
+/// each message prefixed with `prog`.
+///
+/// # Errors
+///
+/// A message naming the option, file or configuration item that is wrong.
+pub fn router(a: &RouteArgs, prog: &str) -> Result<Router, String> {
     let mut builder = Router::builder();
     if let Some(path) = &a.model {
         builder.model(load_model(path)?);
