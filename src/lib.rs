@@ -131,6 +131,7 @@ pub mod dispatch;
 pub mod error;
 pub mod evaluate;
 mod fnv;
+pub mod incident;
 pub mod journal;
 pub mod jsonl;
 pub mod locate;

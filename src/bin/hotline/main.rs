@@ -9,6 +9,7 @@
 //! hotline qr       CODE [--buildings FILE] [--url TEMPLATE] > building.svg
 //! hotline generate --days N --seed S [--start DATE] [--cold-snap DATE] [--per-day N] [--clean]
 //! hotline alerts   [--history PAST.jsonl] [route options] < tickets.jsonl > alerts.jsonl
+//! hotline incidents [route options] < tickets.jsonl > linked.jsonl
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -26,6 +27,8 @@
 //!   template with the building's code in it.
 //! * `generate` writes the workload generator's tickets; `alerts` routes
 //!   tickets and writes the spikes found in them.
+//! * `incidents` is `route` plus the incident each ticket belongs to
+//!   (`"incident"`, `"incident_size"`), in the tickets' own time.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
@@ -33,6 +36,7 @@
 mod alerts;
 mod evaluate;
 mod generate;
+mod incidents;
 mod predict;
 mod qr;
 mod report;
@@ -72,6 +76,9 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Route JSON Lines tickets from stdin; write one line per spike alert.
     Alerts(alerts::AlertsArgs),
+    /// Route JSON Lines tickets and link each to its incident (same problem,
+    /// same place, within a window); tickets need received_at.
+    Incidents(incidents::IncidentsArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
         Command::Qr(args) => qr::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Alerts(args) => alerts::run(args),
+        Command::Incidents(args) => incidents::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
