@@ -121,6 +121,7 @@ mod config;
 mod index;
 mod keys;
 mod link;
+mod linker;
 mod matching;
 mod place;
 pub mod score;

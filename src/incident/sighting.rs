@@ -58,7 +58,8 @@ pub struct Sighting<'a> {
 impl<'a> Sighting<'a> {
     /// The sighting of a routed ticket received at `at`: the decision's
     /// category and jurisdiction, the ticket's point (converted to WGS-84;
-    /// invalid coordinates are left out), address and text.
+    /// invalid coordinates are left out), building code (一楼一码), address
+    /// and text.
     pub fn new(ticket: &'a Ticket, decision: &Decision<'_>, at: Timestamp) -> Self {
         let location = decision.location();
         Sighting {
@@ -72,7 +73,9 @@ impl<'a> Sighting<'a> {
                 .coordinates
                 .filter(|c| c.is_valid())
                 .map(|c| c.to_wgs84()),
-            building: None,
+            // The ticket's code even when the registry does not know it: two
+            // scans of one stale sticker are still one building.
+            building: ticket.building.as_deref().filter(|b| !b.trim().is_empty()),
             address: ticket.address.as_deref(),
             text: &ticket.text,
         }
