@@ -555,3 +555,24 @@ fn personal_matters_are_never_merged() {
     );
     assert_eq!(b.incident, "B");
 }
+
+/// Found on a generated month: a greeting read as a compound ("你好楼里")
+/// chained identical reports from all over a district into one incident.
+/// Positions kilometres apart are two places whatever the words say.
+#[test]
+fn reports_kilometres_apart_are_never_one_incident() {
+    let router = Router::beijing();
+    let mut index = IncidentIndex::new(&router);
+    let at: jiff::Timestamp = "2024-11-09T12:22:00Z".parse().unwrap();
+    let text = "你好，楼里暖气管爆裂了，水流了一地，家里正在跑水";
+    let a = Ticket::new("A", text).with_coordinates(116.5285, 39.9672, Crs::Gcj02);
+    let b = Ticket::new("B", text).with_coordinates(116.3946, 40.0033, Crs::Gcj02);
+    let c = Ticket::new("C", text).with_coordinates(116.5290, 39.9675, Crs::Gcj02);
+    let mut link = |t: &Ticket| {
+        let d = router.route(t).unwrap();
+        index.observe(&Sighting::new(t, &d, at)).incident
+    };
+    assert_eq!(link(&a), "A");
+    assert_eq!(link(&b), "B", "11 km away");
+    assert_eq!(link(&c), "A", "60 m away");
+}

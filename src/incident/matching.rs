@@ -13,6 +13,10 @@ use super::text::{PlaceGrams, Words};
 use crate::classify::normalize::normalize;
 use crate::{CategoryId, CommunityId, DistrictId};
 
+/// Positions further apart than this (or than the category's radius, if
+/// larger) are never one place.
+const FAR_APART_M: f64 = 1_500.0;
+
 /// Where a sighting is, its keys computed once.
 #[derive(Debug, Default)]
 pub(super) struct Spot {
@@ -207,6 +211,15 @@ impl State {
         // Where.
         if i.district.is_some() && spot.district.is_some() && i.district != spot.district {
             return None;
+        }
+        // Two positions far apart are two places, whatever names the texts
+        // share (a compound read from the words can be wrong; the phone's
+        // position is measured). The margin allows for a caller at the
+        // compound's far side.
+        if let (Some(p), Some(q)) = (spot.point, i.point) {
+            if spot.code == 0 && metres(p, q) > rule.radius_m.max(FAR_APART_M) {
+                return None;
+            }
         }
         let other_building = (spot.code != 0 && i.code != 0 && spot.code != i.code)
             || (spot.building != 0 && i.building != 0 && spot.building != i.building);

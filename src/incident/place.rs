@@ -159,6 +159,9 @@ const GENERIC: &[&str] = &[
     "地下", "楼顶", "顶楼", "一楼", "这条", "那条", "街上", "村里", "胡同",
 ];
 
+/// Words callers open with, before any place.
+const GREETINGS: &[&str] = &["你好", "您好", "喂", "请问", "麻烦", "打扰了"];
+
 /// Skips a leading city ("北京市", "北京") and separators.
 fn skip_city(s: &str) -> &str {
     let s = s.trim_start_matches(|c: char| !is_name_char(c));
@@ -257,6 +260,13 @@ fn numeral(c: char) -> Option<u32> {
 fn compound_name(s: &str) -> Option<String> {
     let mut name = String::with_capacity(s.len());
     let mut rest = s.trim_matches(|c: char| !is_name_char(c));
+    // A greeting is not a place: "你好，楼里暖气管爆了" names no compound.
+    while let Some(after) = GREETINGS.iter().find_map(|g| rest.strip_prefix(g)) {
+        rest = after.trim_start_matches(|c: char| !is_name_char(c));
+    }
+    if GENERIC.contains(&rest.trim_end_matches(|c: char| !is_name_char(c))) {
+        return None;
+    }
     if let Some(end) = AROUND.iter().filter_map(|w| rest.find(w)).min() {
         rest = &rest[..end];
     }

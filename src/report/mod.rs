@@ -364,6 +364,18 @@ impl ReportBuilder {
             .unwrap_or_default();
         let topics = month.map(|m| self.topics.rank(m)).unwrap_or_default();
         let governance = month.map(|m| self.governance.list(m));
+        // Incidents and alerts of the report's month only, biggest and
+        // earliest first: the rows may come from a longer stream.
+        let tz = self.router.time_zone().clone();
+        let in_month = |at: Timestamp| month.is_none_or(|m| Month::of(at, &tz) == m);
+        let mut incidents = self.incidents;
+        incidents.retain(|i| in_month(i.first_at));
+        incidents.sort_by(|a, b| {
+            (b.size, a.first_at, &a.incident).cmp(&(a.size, b.first_at, &b.incident))
+        });
+        let mut alerts = self.alerts;
+        alerts.retain(|a| in_month(a.at));
+        alerts.sort_by_key(|a| a.at);
         summary::assemble(summary::Parts {
             router: &self.router,
             title: self.title,
@@ -376,8 +388,8 @@ impl ReportBuilder {
             governance,
             district_rates,
             records: self.records,
-            incidents: self.incidents,
-            alerts: self.alerts,
+            incidents,
+            alerts,
         })
     }
 

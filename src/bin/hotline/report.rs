@@ -19,17 +19,26 @@
 //!   memory holds the tickets still open.
 //! * `--population`: CSV `street_code,population`, to rank 治理类街乡镇 per
 //!   10,000 residents.
-//! * `--alerts`: alert lines as `hotline alerts` writes them.
+//! * `--alerts`: alert lines as `hotline alerts` writes them. Without it
+//!   the spike detector runs over the input (it learns as it reads: the
+//!   first week is its warm-up, so give a month or more before the one
+//!   reported).
+//!
+//! Incidents (reports of one problem merged) always come from the input,
+//! through the incident index, in the tickets' own time.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use hotline_router::analytics::governance::Population;
+use hotline_router::analytics::spikes::SpikeDetector;
 use hotline_router::analytics::Month;
 use hotline_router::dispatch::{Event, EventKind, State, TicketRecord};
-use hotline_router::report::{AlertRow, Report, ReportBuilder};
+use hotline_router::incident::{IncidentIndex, Sighting};
+use hotline_router::report::{AlertRow, IncidentRow, Report, ReportBuilder};
 use hotline_router::{jsonl, Region, Ticket};
 
 use crate::route::{self, RouteArgs};
@@ -110,6 +119,12 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     let input = open(&args.input)?;
     let context = format!("reading {}", args.input.display());
     let mut routed = 0u64;
+    // Incidents and spikes come from the input itself (alerts from a file
+    // instead, when one is given).
+    let mut index = IncidentIndex::new(&router);
+    let mut incidents: HashMap<String, IncidentRow> = HashMap::new();
+    let mut spikes = (args.alerts.is_none()).then(SpikeDetector::new);
+    let mut alerts: Vec<AlertRow> = Vec::new();
     for line in jsonl::lines(input) {
         let (n, bytes) = line.map_err(Failure::io(context.clone()))?;
         let ticket: Ticket = match serde_json::from_slice(&bytes) {
@@ -137,6 +152,36 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
             Ok(d) => {
                 routed += 1;
                 builder.add(&ticket, &d);
+                let at = ticket.received_at.unwrap_or_default();
+                let link = index.observe(&Sighting::new(&ticket, &d, at));
+                if link.size >= 2 {
+                    let row =
+                        incidents
+                            .entry(link.incident.clone())
+                            .or_insert_with(|| IncidentRow {
+                                incident: link.incident.clone(),
+                                category: d.category().code().to_string(),
+                                district: d.district_code().map(str::to_string),
+                                street: d.street_code().map(str::to_string),
+                                size: 0,
+                                first_at: at,
+                                last_at: at,
+                            });
+                    row.size = row.size.max(link.size);
+                    row.first_at = row.first_at.min(at);
+                    row.last_at = row.last_at.max(at);
+                }
+                if let Some(spikes) = spikes.as_mut() {
+                    alerts.extend(spikes.observe(&d, at).into_iter().map(|a| AlertRow {
+                        at: a.at,
+                        category: a.category,
+                        district: Some(a.district),
+                        street: a.street,
+                        count: a.count,
+                        expected: a.expected,
+                        p_value: a.p_value,
+                    }));
+                }
             }
             Err(e) => bad(
                 &mut builder,
@@ -149,6 +194,7 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     if let Some(path) = &args.records {
         read_records(&mut builder, path)?;
     }
+    builder = builder.incidents(incidents.into_values()).alerts(alerts);
     let report = builder.build();
     let html = report.render();
     let context = format!("writing {}", args.out.display());
