@@ -39,6 +39,7 @@ use hotline_router::dispatch::{
     DispatchConfig, Dispatcher, Evaluation, ManualClock, Overdue, SubmitError,
 };
 use hotline_router::evaluate::GroupBy;
+use hotline_router::incident::IncidentIndex;
 use hotline_router::{Channel, Crs, Priority, Router, Ticket};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::tz::TimeZone;
@@ -538,7 +539,14 @@ fn main() {
     );
 
     let clock = Arc::new(ManualClock::new(at(OPEN)));
-    let d = Dispatcher::new(router.clone(), DispatchConfig::default(), clock.clone());
+    // Reports of one problem at one place (the same burst main, the same
+    // burning power line) join one incident: one work item, every caller
+    // still called back.
+    let d = Dispatcher::builder(router.clone())
+        .config(DispatchConfig::default())
+        .clock(clock.clone())
+        .linker(IncidentIndex::new(&router))
+        .build();
     let bar = ProgressBar::new(u64::from(END - OPEN)).with_style(
         ProgressStyle::with_template("{bar:40.cyan/blue} {pos:>3}/{len} min  {msg}")
             .expect("a valid template")
@@ -756,6 +764,12 @@ fn report(
     println!(
         "   {returned} returned at least once (退单), {to_triage} of them ended at center:triage"
     );
+    let mut linked_total = 0u64;
+    d.for_each_record(|r| linked_total += u64::from(r.incident().is_some()));
+    println!(
+        "   {linked_total} joined an incident another caller had reported (合并工单): no work item of their own, still called back; {} still waiting on theirs",
+        c.linked
+    );
 
     println!("\n== Volume by category");
     println!(
@@ -868,9 +882,11 @@ fn report(
             .agency_id(&o.agency)
             .map_or("?", |a| rules.agency(a).name());
         let text: String = record.ticket().text.chars().take(22).collect();
+        let callers = d.callers(&o.id).unwrap_or(1);
         println!(
-            "{} {} {} {} {} {}",
+            "{} {} {} {} {} {} {}",
             l(&o.id, 22),
+            l(&format!("{callers} caller{}", if callers == 1 { "" } else { "s" }), 10),
             l(&format!("due {}", hhmm(o.deadline, tz)), 10),
             l(o.state.as_str(), 10),
             l(&o.agency, 26),
