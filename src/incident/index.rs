@@ -1,18 +1,19 @@
 //! The index's state: open incidents, the keys that find them, expiry.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
 use smallvec::SmallVec;
 
 use super::config::{CategoryRule, Thresholds};
+use super::expiry::Expiries;
 use super::keys::{cell_key, cell_m, class_of, disk_cells, fingerprint, key, Kind};
 use super::link::Link;
 use super::matching::Spot;
 use super::place::Prefixes;
 use super::sighting::Sighting;
-use super::text::{grams_of, Signature, Words};
-use crate::{CategoryId, CommunityId, DistrictId, Router, StreetId};
+use super::text::{NameGrams, Signature, Words};
+use crate::{CategoryId, CommunityId, DistrictId, Router};
 
 /// An open incident. Small on purpose: memory is bounded by open incidents,
 /// and most are a single ticket. The fields the tests read first come first,
@@ -599,99 +600,6 @@ impl State {
             evidence: None,
             merged: Vec::new(),
         })
-    }
-}
-
-/// When incidents may expire: (deadline, slot, generation) in one queue
-/// per window length, each ordered by deadline. Tickets mostly come in time
-/// order, so an entry almost always goes at the back: cheaper than a heap,
-/// and it stays exact for tickets out of order (they are inserted in
-/// place). Entries of closed or merged incidents go stale and are skipped;
-/// an incident that grew is re-queued at its new deadline when popped.
-#[derive(Clone, Debug, Default)]
-pub(super) struct Expiries {
-    /// (window, its queue of (deadline, slot, generation)).
-    queues: Vec<(i64, VecDeque<Due>)>,
-}
-
-/// (deadline, slot, generation) of an incident that may expire.
-type Due = (i64, u32, u32);
-
-impl Expiries {
-    fn push(&mut self, window: i64, deadline: i64, slot: u32, generation: u32) {
-        let q = match self.queues.iter().position(|(w, _)| *w == window) {
-            Some(q) => q,
-            None => {
-                self.queues.push((window, VecDeque::new()));
-                self.queues.len() - 1
-            }
-        };
-        let queue = &mut self.queues[q].1;
-        let entry = (deadline, slot, generation);
-        if queue.back().is_none_or(|b| b.0 <= deadline) {
-            queue.push_back(entry);
-        } else {
-            let at = queue.partition_point(|e| e.0 <= deadline);
-            queue.insert(at, entry);
-        }
-    }
-
-    /// Entries held.
-    pub(super) fn len(&self) -> usize {
-        self.queues.iter().map(|(_, q)| q.len()).sum()
-    }
-}
-
-/// The bigrams of every district, street and community name, computed
-/// once, in one array (read in place: no pointer to follow per name).
-#[derive(Debug)]
-pub(super) struct NameGrams {
-    grams: Vec<u16>,
-    /// Per district, then street, then community: where its bigrams end.
-    ends: Vec<u32>,
-    streets_at: usize,
-    communities_at: usize,
-}
-
-impl NameGrams {
-    fn new(router: &Router) -> NameGrams {
-        let j = router.jurisdictions();
-        let mut grams = Vec::new();
-        let mut ends = Vec::new();
-        let mut add = |name: &str| {
-            grams.extend_from_slice(&grams_of(name));
-            ends.push(grams.len() as u32);
-        };
-        j.districts().for_each(|(_, d)| add(d.name()));
-        let streets_at = j.districts().len();
-        j.streets().for_each(|(_, s)| add(s.name()));
-        let communities_at = streets_at + j.streets().len();
-        j.communities().for_each(|(_, c)| add(c.name()));
-        NameGrams {
-            grams,
-            ends,
-            streets_at,
-            communities_at,
-        }
-    }
-
-    fn get(&self, index: usize) -> Option<&[u16]> {
-        let end = *self.ends.get(index)? as usize;
-        let start = index.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
-        self.grams.get(start..end)
-    }
-
-    pub(super) fn district(&self, d: DistrictId) -> Option<&[u16]> {
-        (d.as_usize() < self.streets_at).then(|| self.get(d.as_usize()))?
-    }
-
-    pub(super) fn street(&self, s: StreetId) -> Option<&[u16]> {
-        let i = self.streets_at + s.as_usize();
-        (i < self.communities_at).then(|| self.get(i))?
-    }
-
-    pub(super) fn community(&self, c: CommunityId) -> Option<&[u16]> {
-        self.get(self.communities_at + c.as_usize())
     }
 }
 

@@ -169,6 +169,7 @@
 //! ```
 
 mod config;
+mod expiry;
 mod index;
 mod keys;
 mod link;

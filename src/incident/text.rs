@@ -19,6 +19,7 @@
 use smallvec::SmallVec;
 
 use crate::classify::normalize::normalize;
+use crate::{CommunityId, DistrictId, Router, StreetId};
 
 /// Hashes kept per incident signature.
 pub(crate) const K: usize = 48;
@@ -219,6 +220,59 @@ impl Signature {
         };
         self.hashes = merged;
         self.len = n as u8;
+    }
+}
+
+/// The bigrams of every district, street and community name, computed
+/// once, in one array (read in place: no pointer to follow per name).
+#[derive(Debug)]
+pub(crate) struct NameGrams {
+    grams: Vec<u16>,
+    /// Per district, then street, then community: where its bigrams end.
+    ends: Vec<u32>,
+    streets_at: usize,
+    communities_at: usize,
+}
+
+impl NameGrams {
+    pub(crate) fn new(router: &Router) -> NameGrams {
+        let j = router.jurisdictions();
+        let mut grams = Vec::new();
+        let mut ends = Vec::new();
+        let mut add = |name: &str| {
+            grams.extend_from_slice(&grams_of(name));
+            ends.push(grams.len() as u32);
+        };
+        j.districts().for_each(|(_, d)| add(d.name()));
+        let streets_at = j.districts().len();
+        j.streets().for_each(|(_, s)| add(s.name()));
+        let communities_at = streets_at + j.streets().len();
+        j.communities().for_each(|(_, c)| add(c.name()));
+        NameGrams {
+            grams,
+            ends,
+            streets_at,
+            communities_at,
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&[u16]> {
+        let end = *self.ends.get(index)? as usize;
+        let start = index.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        self.grams.get(start..end)
+    }
+
+    pub(crate) fn district(&self, d: DistrictId) -> Option<&[u16]> {
+        (d.as_usize() < self.streets_at).then(|| self.get(d.as_usize()))?
+    }
+
+    pub(crate) fn street(&self, s: StreetId) -> Option<&[u16]> {
+        let i = self.streets_at + s.as_usize();
+        (i < self.communities_at).then(|| self.get(i))?
+    }
+
+    pub(crate) fn community(&self, c: CommunityId) -> Option<&[u16]> {
+        self.get(self.communities_at + c.as_usize())
     }
 }
 
