@@ -886,7 +886,10 @@ fn report(
         println!(
             "{} {} {} {} {} {} {}",
             l(&o.id, 22),
-            l(&format!("{callers} caller{}", if callers == 1 { "" } else { "s" }), 10),
+            l(
+                &format!("{callers} caller{}", if callers == 1 { "" } else { "s" }),
+                10
+            ),
             l(&format!("due {}", hhmm(o.deadline, tz)), 10),
             l(o.state.as_str(), 10),
             l(&o.agency, 26),

@@ -284,6 +284,27 @@ fn windows_pass_and_incidents_are_dropped() {
 }
 
 #[test]
+fn a_problem_reported_every_day_is_not_one_endless_incident() {
+    let router = Router::beijing();
+    let mut index = IncidentIndex::new(&router);
+    let a = "朝阳区劲松街道劲松中社区";
+    let mut ids = Vec::new();
+    // The same square dancing every evening for two weeks: each report is
+    // within the noise window (4 days) of the one before.
+    for day in 0..14 {
+        let t = ticket(&format!("N{day}"), "楼下广场舞音响太吵了", a);
+        let d = router.route(&t).unwrap();
+        let at: Timestamp = format!("2024-11-{:02}T20:00:00+08:00", day + 1)
+            .parse()
+            .unwrap();
+        ids.push(index.observe(&Sighting::new(&t, &d, at)).incident);
+    }
+    // One incident spans at most three windows (12 days) end to end.
+    assert_eq!(ids[12], "N0");
+    assert_eq!(ids[13], "N13");
+}
+
+#[test]
 fn tickets_out_of_order_join_within_the_window() {
     let router = Router::beijing();
     let mut index = IncidentIndex::new(&router);

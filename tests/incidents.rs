@@ -198,8 +198,8 @@ fn evaluate(name: &str) -> (BCubed, BCubed, usize) {
     (ours, base, index.rows.len())
 }
 
-/// The target is F1 ≥ 0.9 on held-out data. Measured: 0.897
-/// (precision 0.995, recall 0.816; baseline 0.799) — just short. The index
+/// The target is F1 ≥ 0.9 on held-out data. Measured: 0.894
+/// (precision 0.995, recall 0.811; baseline 0.799) — just short. The index
 /// is conservative: what it misses is mostly reports it cannot place
 /// together (a point with no address against an address with no point, a
 /// community name shared by two districts with no district said, a

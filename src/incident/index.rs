@@ -1,54 +1,82 @@
 //! The index's state: open incidents, the keys that find them, expiry.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use foldhash::fast::FixedState;
 use smallvec::SmallVec;
 
 use super::config::{CategoryRule, Thresholds};
-use super::keys::{cell_key, disk_cells, fingerprint, key, Kind};
+use super::expiry::Expiries;
+use super::keys::{cell_key, cell_m, class_of, disk_cells, fingerprint, key, Kind};
 use super::link::Link;
-use super::matching::{community_value, Spot};
+use super::matching::Spot;
+use super::place::Prefixes;
 use super::sighting::Sighting;
-use super::text::{Signature, Words};
+use super::text::{NameGrams, Signature, Words};
 use crate::{CategoryId, CommunityId, DistrictId, Router};
 
 /// An open incident. Small on purpose: memory is bounded by open incidents,
-/// and most are a single ticket.
-#[derive(Debug)]
+/// and most are a single ticket. The fields the tests read first come first,
+/// in one cache line.
+#[derive(Clone, Debug)]
+#[repr(C)]
 pub(super) struct Incident {
-    /// The incident's id: its first ticket's (unless that one was split off).
-    pub(super) id: Box<str>,
-    /// Whether the ticket named `id` is a member.
-    pub(super) founder_member: bool,
-    /// The other member tickets, in order of joining.
-    pub(super) members: Vec<Box<str>>,
-    pub(super) category: CategoryId,
     /// Seconds since the epoch of the earliest and latest tickets.
     pub(super) first: i64,
     pub(super) last: i64,
-    /// Where: each clue is the first one any member gave.
-    pub(super) district: Option<DistrictId>,
-    pub(super) community: Option<CommunityId>,
-    pub(super) point: Option<(f64, f64)>,
     /// Hashes of the building code, compound+building and compound (0: none).
     pub(super) code: u64,
     pub(super) building: u64,
     pub(super) compound: u64,
-    /// What the members said.
-    pub(super) text: Signature,
+    /// Where: each clue is the first one any member gave.
+    pub(super) point: Option<(f32, f32)>,
+    pub(super) district: Option<DistrictId>,
+    pub(super) community: Option<CommunityId>,
+    pub(super) category: CategoryId,
     /// Whether the incident is filed under place keys (its category merges).
     pub(super) indexed: bool,
+    /// Whether the ticket named `id` is a member.
+    pub(super) founder_member: bool,
+    /// What the members said.
+    pub(super) text: Signature,
+    /// The incident's id: its first ticket's (unless that one was split off).
+    pub(super) id: Box<str>,
+    /// The other member tickets, in order of joining.
+    pub(super) members: Vec<Box<str>>,
 }
 
 impl Incident {
     pub(super) fn size(&self) -> u32 {
         self.members.len() as u32 + u32::from(self.founder_member)
     }
+
+    /// The point, in WGS-84 degrees. Stored as `f32`: 0.7 m at Beijing's
+    /// longitude, far below any radius.
+    pub(super) fn point(&self) -> Option<(f64, f64)> {
+        self.point.map(|(x, y)| (f64::from(x), f64::from(y)))
+    }
+
+    /// Every member ticket, the founder first if a member.
+    fn tickets(&self) -> impl Iterator<Item = &str> {
+        let founder = self.founder_member.then_some(&*self.id);
+        founder.into_iter().chain(self.members.iter().map(|m| &**m))
+    }
 }
 
-#[derive(Debug)]
+/// An incident filed under a place key, with its category so that a
+/// lookup can skip other categories without touching the incident, and
+/// the slot's generation: entries of incidents that are gone are not
+/// removed one by one (that would cost a lookup per key per incident) but
+/// skipped, pruned when their bucket is written, and swept when they are
+/// half of all entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub(super) slot: u32,
+    pub(super) category: u16,
+    pub(super) generation: u16,
+}
+
+#[derive(Clone, Debug)]
 pub(super) struct Slot {
     /// Bumped whenever the slot is freed, so stale expiry entries are known.
     pub(super) generation: u32,
@@ -58,23 +86,36 @@ pub(super) struct Slot {
 type Map<V> = HashMap<u64, V, FixedState>;
 
 /// The mutable state of an [`IncidentIndex`](super::IncidentIndex).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct State {
     pub(super) router: Router,
     pub(super) rules: Vec<CategoryRule>,
-    pub(super) related: Vec<Vec<CategoryId>>,
+    /// Bit b of row a (`related[a * words + b / 64]`): whether a ticket of
+    /// category a may join an incident of category b (a itself included).
+    related: Vec<u64>,
+    /// Per category, the radius classes of it and its related categories:
+    /// the grid layers a ticket of it reads.
+    classes: Vec<SmallVec<[u8; 3]>>,
+    /// The district and street names, to find where an address's
+    /// jurisdiction ends.
+    pub(super) prefixes: std::sync::Arc<Prefixes>,
     pub(super) thresholds: Thresholds,
+    /// Bigrams of every jurisdiction's name, left out of ticket words.
+    pub(super) names: std::sync::Arc<NameGrams>,
     pub(super) slots: Vec<Slot>,
     free: Vec<u32>,
-    /// Fingerprint of an incident id → slot.
-    incidents: Map<u32>,
-    /// Fingerprint of a member ticket id (other than the founder) → slot.
-    pub(super) members: Map<u32>,
-    /// Place key → slots.
-    pub(super) keys: Map<SmallVec<[u32; 2]>>,
-    /// (deadline, slot, generation), earliest first; an entry is checked
-    /// when popped, and re-pushed if its incident grew since.
-    pub(super) expiries: BinaryHeap<Reverse<(i64, u32, u32)>>,
+    /// Fingerprint of every ticket in an open incident → its slot.
+    pub(super) tickets: Map<u32>,
+    /// Fingerprint of an incident id that is not a member's (restored under
+    /// another id) → slot.
+    aliases: Map<u32>,
+    /// Place key → the incidents filed under it.
+    pub(super) keys: Map<SmallVec<[Entry; 2]>>,
+    /// Entries in `keys`, and how many of them belong to incidents gone.
+    entries: usize,
+    stale: usize,
+    /// When incidents may expire, one queue per window length.
+    pub(super) expiries: Expiries,
     /// The latest time seen: incidents whose window ended before it are gone.
     watermark: i64,
     pub(super) open: usize,
@@ -87,20 +128,107 @@ impl State {
         related: Vec<Vec<CategoryId>>,
         thresholds: Thresholds,
     ) -> State {
+        let n = rules.len();
+        let words = n.div_ceil(64);
+        let mut matrix = vec![0u64; n * words];
+        let mut classes = Vec::with_capacity(n);
+        for a in 0..n {
+            let mut set: SmallVec<[u8; 3]> = SmallVec::new();
+            let others = related.get(a).into_iter().flatten().map(|c| c.as_usize());
+            for b in std::iter::once(a).chain(others).filter(|&b| b < n) {
+                matrix[a * words + b / 64] |= 1 << (b % 64);
+                let class = class_of(rules[b].radius_m);
+                if !set.contains(&class) {
+                    set.push(class);
+                }
+            }
+            classes.push(set);
+        }
+        let j = router.jurisdictions();
+        let prefixes = Prefixes::new(
+            j.districts().map(|(_, d)| d.name()),
+            j.streets().map(|(_, s)| s.name()),
+            j.communities().map(|(_, c)| c.name()),
+        );
         State {
             router: router.clone(),
             rules,
-            related,
+            related: matrix,
+            classes,
+            prefixes: std::sync::Arc::new(prefixes),
             thresholds,
+            names: std::sync::Arc::new(NameGrams::new(router)),
             slots: Vec::new(),
             free: Vec::new(),
-            incidents: Map::default(),
-            members: Map::default(),
+            tickets: Map::default(),
+            aliases: Map::default(),
             keys: Map::default(),
-            expiries: BinaryHeap::new(),
+            entries: 0,
+            stale: 0,
+            expiries: Expiries::default(),
             watermark: i64::MIN,
             open: 0,
         }
+    }
+
+    /// Whether a ticket of category `a` may join an incident of category `b`.
+    pub(super) fn relates(&self, a: CategoryId, b: u16) -> bool {
+        let words = self.rules.len().div_ceil(64);
+        let b = usize::from(b);
+        a.as_usize() == b
+            || self
+                .related
+                .get(a.as_usize() * words + b / 64)
+                .is_some_and(|w| w >> (b % 64) & 1 == 1)
+    }
+
+    /// Whether an entry belongs to the incident now in its slot.
+    pub(super) fn live(&self, e: &Entry) -> bool {
+        live(&self.slots, e)
+    }
+
+    /// Files the incident in `slot` under `keys`, pruning the entries of
+    /// incidents gone from the buckets it writes.
+    fn file(&mut self, slot: u32, keys: &[u64]) {
+        let s = &self.slots[slot as usize];
+        let Some(i) = &s.incident else {
+            return;
+        };
+        let entry = Entry {
+            slot,
+            category: i.category.as_usize() as u16,
+            generation: s.generation as u16,
+        };
+        let slots = &self.slots;
+        for &k in keys {
+            let bucket = self.keys.entry(k).or_default();
+            let before = bucket.len();
+            bucket.retain(|e| live(slots, e));
+            let pruned = before - bucket.len();
+            self.stale = self.stale.saturating_sub(pruned);
+            self.entries = self.entries - pruned + 1;
+            bucket.push(entry);
+        }
+    }
+
+    /// Removes every entry of an incident that is gone, once they are half
+    /// of all entries: amortised, a bucket visit per entry filed.
+    fn sweep(&mut self) {
+        if self.stale * 2 <= self.entries {
+            return;
+        }
+        let slots = &self.slots;
+        self.keys.retain(|_, bucket| {
+            bucket.retain(|e| live(slots, e));
+            !bucket.is_empty()
+        });
+        self.entries = self.keys.values().map(|b| b.len()).sum();
+        self.stale = 0;
+    }
+
+    /// The grid layers a ticket of `category` reads.
+    pub(super) fn classes_for(&self, category: CategoryId) -> &[u8] {
+        self.classes.get(category.as_usize()).map_or(&[], |c| c)
     }
 
     /// The rule for a category; an id from another router gets the rule of
@@ -113,21 +241,18 @@ impl State {
 
     /// The slot of the open incident a ticket is in.
     pub(super) fn slot_of_ticket(&self, ticket: &str) -> Option<u32> {
-        let fp = fingerprint(ticket);
-        if let Some(&slot) = self.incidents.get(&fp) {
-            let i = self.incident(slot)?;
-            if i.founder_member && &*i.id == ticket {
-                return Some(slot);
-            }
-        }
-        let &slot = self.members.get(&fp)?;
+        let &slot = self.tickets.get(&fingerprint(ticket))?;
         let i = self.incident(slot)?;
-        i.members.iter().any(|m| &**m == ticket).then_some(slot)
+        i.tickets().any(|t| t == ticket).then_some(slot)
     }
 
     pub(super) fn slot_of_incident(&self, id: &str) -> Option<u32> {
-        let &slot = self.incidents.get(&fingerprint(id))?;
-        (&*self.incident(slot)?.id == id).then_some(slot)
+        let fp = fingerprint(id);
+        [self.tickets.get(&fp), self.aliases.get(&fp)]
+            .into_iter()
+            .flatten()
+            .copied()
+            .find(|&slot| self.incident(slot).is_some_and(|i| &*i.id == id))
     }
 
     pub(super) fn incident(&self, slot: u32) -> Option<&Incident> {
@@ -155,8 +280,7 @@ impl State {
             return self.link(slot, s.id);
         }
         let merge = self.rule(s.category).merge;
-        let spot = self.spot(s);
-        let words = self.words(s);
+        let (spot, words) = self.read(s);
         let passes = if merge {
             self.matches(s, at, &spot, &words)
         } else {
@@ -204,25 +328,27 @@ impl State {
         if self.slot_of_ticket(s.id).is_some() {
             return;
         }
-        let spot = self.spot(s);
-        let words = self.words(s);
+        let (spot, words) = self.read(s);
         match self.slot_of_incident(id) {
             Some(slot) => self.join(slot, s.id, at, &spot, &words),
             None => {
                 let merge = self.rule(s.category).merge;
                 let slot = self.open_incident(id, s.category, at, &spot, &words, merge);
                 if id != s.id {
+                    // Known under an id that is not a member's.
                     let i = self.slots[slot as usize].incident.as_mut().expect("live");
                     i.founder_member = false;
                     i.members.push(s.id.into());
-                    self.members.insert(fingerprint(s.id), slot);
+                    self.tickets.remove(&fingerprint(id));
+                    self.aliases.insert(fingerprint(id), slot);
+                    self.tickets.insert(fingerprint(s.id), slot);
                 }
             }
         }
     }
 
     fn join(&mut self, slot: u32, ticket: &str, at: i64, spot: &Spot, words: &Words) {
-        self.members.insert(fingerprint(ticket), slot);
+        self.tickets.insert(fingerprint(ticket), slot);
         let i = self.slots[slot as usize].incident.as_mut().expect("live");
         i.members.push(ticket.into());
         i.first = i.first.min(at);
@@ -242,15 +368,17 @@ impl State {
     /// Merges the incident in `from` into the one in `into`; returns the id
     /// of the incident that is gone.
     fn merge(&mut self, into: u32, from: u32) -> Option<Box<str>> {
-        let gone = self.remove(from)?;
+        let mut gone = self.remove(from)?;
+        let point = gone.point();
+        let members = std::mem::take(&mut gone.members);
         let moved = gone
             .founder_member
             .then(|| gone.id.clone())
             .into_iter()
-            .chain(gone.members);
+            .chain(members);
         let i = self.slots[into as usize].incident.as_mut()?;
         for t in moved {
-            self.members.insert(fingerprint(&t), into);
+            self.tickets.insert(fingerprint(&t), into);
             i.members.push(t);
         }
         i.first = i.first.min(gone.first);
@@ -259,7 +387,7 @@ impl State {
         let clues = Clues {
             district: gone.district,
             community: gone.community,
-            point: gone.point,
+            point,
             code: gone.code,
             building: gone.building,
             compound: gone.compound,
@@ -274,40 +402,41 @@ impl State {
         if i.district.is_none() {
             i.district = c.district;
         }
+        if i.community.is_none() {
+            i.community = c.community;
+        }
+        if i.building == 0 {
+            i.building = c.building;
+        }
         if !i.indexed {
             return;
         }
         let category = i.category;
-        let rule = self
-            .rules
-            .get(category.as_usize())
-            .unwrap_or(&self.rules[0]);
-        let mut added: SmallVec<[u64; 8]> = SmallVec::new();
+        let mut added: SmallVec<[u64; 6]> = SmallVec::new();
         if let (None, Some(p)) = (i.point, c.point) {
-            i.point = Some(p);
+            i.point = Some((p.0 as f32, p.1 as f32));
+            let radius = self
+                .rules
+                .get(category.as_usize())
+                .map_or(self.rules[0].radius_m, |r| r.radius_m);
+            let p = i.point().expect("just set");
+            let class = class_of(radius);
             added.extend(
-                disk_cells(rule, p)
+                disk_cells(cell_m(class), radius, p)
                     .into_iter()
-                    .map(|x| cell_key(category, x)),
+                    .map(|c| cell_key(class, c)),
             );
         }
         for (kind, mine, theirs) in [
             (Kind::Code, &mut i.code, c.code),
-            (Kind::Building, &mut i.building, c.building),
             (Kind::Compound, &mut i.compound, c.compound),
         ] {
             if *mine == 0 && theirs != 0 {
                 *mine = theirs;
-                added.push(key(kind, category, theirs));
+                added.push(key(kind, theirs));
             }
         }
-        if let (None, Some(x)) = (i.community, c.community) {
-            i.community = Some(x);
-            added.push(key(Kind::Community, category, community_value(Some(x))));
-        }
-        for k in added {
-            self.keys.entry(k).or_default().push(slot);
-        }
+        self.file(slot, &added);
     }
 
     fn open_incident(
@@ -328,7 +457,7 @@ impl State {
             last: at,
             district: spot.district,
             community: spot.community,
-            point: spot.point,
+            point: spot.point.map(|(x, y)| (x as f32, y as f32)),
             code: spot.code,
             building: spot.building,
             compound: spot.compound,
@@ -353,39 +482,35 @@ impl State {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.incidents.insert(fingerprint(id), slot);
-        for k in self.keys_of(slot) {
-            self.keys.entry(k).or_default().push(slot);
-        }
-        let deadline = at.saturating_add(self.rule(category).window.as_secs());
+        self.tickets.insert(fingerprint(id), slot);
+        let keys = self.keys_of(slot);
+        self.file(slot, &keys);
+        let window = self.rule(category).window.as_secs();
         let generation = self.slots[slot as usize].generation;
-        self.expiries.push(Reverse((deadline, slot, generation)));
+        self.expiries
+            .push(window, at.saturating_add(window), slot, generation);
         self.open += 1;
         slot
     }
 
     /// Every place key the incident in `slot` is filed under.
-    fn keys_of(&self, slot: u32) -> SmallVec<[u64; 8]> {
+    fn keys_of(&self, slot: u32) -> SmallVec<[u64; 6]> {
         let mut out = SmallVec::new();
         let Some(i) = self.incident(slot).filter(|i| i.indexed) else {
             return out;
         };
-        let c = i.category;
-        if let Some(p) = i.point {
+        if let Some(p) = i.point() {
+            let radius = self.rule(i.category).radius_m;
+            let class = class_of(radius);
             out.extend(
-                disk_cells(self.rule(c), p)
+                disk_cells(cell_m(class), radius, p)
                     .into_iter()
-                    .map(|x| cell_key(c, x)),
+                    .map(|c| cell_key(class, c)),
             );
         }
-        for (kind, value) in [
-            (Kind::Code, i.code),
-            (Kind::Building, i.building),
-            (Kind::Compound, i.compound),
-            (Kind::Community, community_value(i.community)),
-        ] {
+        for (kind, value) in [(Kind::Code, i.code), (Kind::Compound, i.compound)] {
             if value != 0 {
-                out.push(key(kind, c, value));
+                out.push(key(kind, value));
             }
         }
         out
@@ -393,23 +518,20 @@ impl State {
 
     /// Removes the incident in `slot` from every map and frees the slot.
     pub(super) fn remove(&mut self, slot: u32) -> Option<Incident> {
-        for k in self.keys_of(slot) {
-            if let Some(list) = self.keys.get_mut(&k) {
-                list.retain(|s| *s != slot);
-                if list.is_empty() {
-                    self.keys.remove(&k);
-                }
-            }
-        }
+        // Its entries stay in their buckets, stale, until pruned or swept.
+        self.stale += self.keys_of(slot).len();
         let s = self.slots.get_mut(slot as usize)?;
         let incident = s.incident.take()?;
         s.generation = s.generation.wrapping_add(1);
         self.free.push(slot);
         self.open -= 1;
-        self.incidents.remove(&fingerprint(&incident.id));
-        for m in &incident.members {
-            self.members.remove(&fingerprint(m));
+        for t in incident.tickets() {
+            self.tickets.remove(&fingerprint(t));
         }
+        if !incident.founder_member {
+            self.aliases.remove(&fingerprint(&incident.id));
+        }
+        self.sweep();
         Some(incident)
     }
 
@@ -417,26 +539,33 @@ impl State {
     pub(super) fn expire(&mut self, now: i64) -> usize {
         self.watermark = self.watermark.max(now);
         let mut dropped = 0;
-        while let Some(&Reverse((deadline, slot, generation))) = self.expiries.peek() {
-            if deadline >= self.watermark {
-                break;
-            }
-            self.expiries.pop();
-            let Some(s) = self.slots.get(slot as usize) else {
-                continue;
-            };
-            let Some(i) = s.incident.as_ref().filter(|_| s.generation == generation) else {
-                continue; // closed or merged since
-            };
-            let actual = i
-                .last
-                .saturating_add(self.rule(i.category).window.as_secs());
-            if actual >= self.watermark {
-                // It grew since: wait for its real deadline.
-                self.expiries.push(Reverse((actual, slot, generation)));
-            } else {
-                self.remove(slot);
-                dropped += 1;
+        for q in 0..self.expiries.queues.len() {
+            loop {
+                let (window, queue) = &mut self.expiries.queues[q];
+                let window = *window;
+                let Some(&(deadline, slot, generation)) = queue.front() else {
+                    break;
+                };
+                if deadline >= self.watermark {
+                    break;
+                }
+                queue.pop_front();
+                let Some(s) = self.slots.get(slot as usize) else {
+                    continue;
+                };
+                let Some(i) = s.incident.as_ref().filter(|_| s.generation == generation) else {
+                    continue; // closed or merged since
+                };
+                let actual = i
+                    .last
+                    .saturating_add(self.rule(i.category).window.as_secs());
+                if actual >= self.watermark {
+                    // It grew since: wait for its real deadline.
+                    self.expiries.push(window, actual, slot, generation);
+                } else {
+                    self.remove(slot);
+                    dropped += 1;
+                }
             }
         }
         dropped
@@ -455,14 +584,11 @@ impl State {
         if founder {
             // The incident is named after its first ticket: now the next one.
             let next = i.members.remove(0);
-            let old = std::mem::replace(&mut i.id, next);
-            self.incidents.remove(&fingerprint(&old));
-            self.incidents.insert(fingerprint(&i.id), slot);
-            self.members.remove(&fingerprint(&i.id));
+            i.id = next;
         } else {
             i.members.retain(|m| &**m != ticket);
-            self.members.remove(&fingerprint(ticket));
         }
+        self.tickets.remove(&fingerprint(ticket));
         // Its own incident knows no place (the clues were merged into the
         // one it left), so nothing joins it; it expires with that one.
         let lone = Spot::default();
@@ -475,6 +601,13 @@ impl State {
             merged: Vec::new(),
         })
     }
+}
+
+/// Whether an entry belongs to the incident now in its slot.
+fn live(slots: &[Slot], e: &Entry) -> bool {
+    slots
+        .get(e.slot as usize)
+        .is_some_and(|s| s.incident.is_some() && s.generation as u16 == e.generation)
 }
 
 /// Place clues, from a sighting or from a merged incident.

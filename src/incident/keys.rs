@@ -1,63 +1,81 @@
 //! Place keys: how an incident is found without scanning them all.
 //!
-//! Every key is a 64-bit hash of (kind, category, value), so one map holds
-//! grid cells, building codes, buildings, compounds and communities of every
-//! category without collisions between kinds. The grid is per category:
-//! cells four radii wide, an incident filed in every cell its disk touches
-//! (one to four), and a query reading the single cell its point is in —
-//! one map lookup per category, whatever the radius.
+//! Every key is a 64-bit hash of (kind, value): a grid cell, a compound (its
+//! name within its district) or a building code. A key's bucket lists the
+//! open incidents filed under it with their categories inline, so a ticket
+//! reads one bucket per key it has and touches only the incidents whose
+//! category matches — whatever the number of related categories.
+//!
+//! The grid has one layer per radius class (radii up to 100 m, 200 m,
+//! 400 m, … — cells twice the class's radius wide): an incident is filed in
+//! every cell of its class that its category's disk touches (one to four),
+//! and a ticket reads the single cell its point is in, in each class its
+//! category or a related one uses. Any incident within its radius of the
+//! point has its disk over that point, so it is in that cell; and small
+//! radii keep small cells, so a cell lists few incidents.
 
 use smallvec::SmallVec;
-
-use super::config::CategoryRule;
-use crate::CategoryId;
 
 /// The kinds of place key.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Kind {
     Cell = 1,
     Code = 2,
-    Building = 3,
-    Compound = 4,
-    Community = 5,
+    Compound = 3,
 }
 
 /// Degrees of latitude per metre (the meridian's mean).
 const DEG_PER_M_LAT: f64 = 1.0 / 110_574.0;
-/// Cells are four radii wide: a disk of one radius then lies in at most
-/// 2 × 2 cells, and a point's own cell is among them.
-const CELL_RADII: f64 = 4.0;
-/// Cells are as wide in longitude as the radius needs at 55°N (China's
-/// north); the 2 × 2 bound holds up to about 73°.
+/// Cells are as wide in longitude as they need to be at 55°N (China's
+/// north); further north a disk may span more cells than are filed, from
+/// about 73°.
 const COS_CELL_LAT: f64 = 0.573_576_436_351_046; // cos(55°)
 
-/// The key of a place value of `kind` for `category`.
-pub(super) fn key(kind: Kind, category: CategoryId, value: u64) -> u64 {
-    combine(((kind as u64) << 56) ^ category.as_usize() as u64, value)
+/// The key of a place value of `kind`.
+pub(super) fn key(kind: Kind, value: u64) -> u64 {
+    combine(kind as u64, value)
 }
 
-/// The key of grid cell `cell` for `category`.
-pub(super) fn cell_key(category: CategoryId, (x, y): (i64, i64)) -> u64 {
-    key(Kind::Cell, category, combine(x as u64, y as u64))
+/// The key of grid cell `cell` of radius class `class`.
+pub(super) fn cell_key(class: u8, (x, y): (i64, i64)) -> u64 {
+    key(
+        Kind::Cell,
+        combine(combine(u64::from(class), x as u64), y as u64),
+    )
 }
 
-/// The cell a point is in, for a category of this radius.
-pub(super) fn cell_of(radius_m: f64, p: (f64, f64)) -> (i64, i64) {
-    let size = cell_size(radius_m);
+/// The radius class of a radius: the smallest `k` with 100 m × 2^k ≥ it.
+pub(super) fn class_of(radius_m: f64) -> u8 {
+    let mut k = 0;
+    while 100.0 * f64::from(1u32 << k) < radius_m && k < 30 {
+        k += 1;
+    }
+    k
+}
+
+/// The cell width of a radius class: twice its largest radius.
+pub(super) fn cell_m(class: u8) -> f64 {
+    200.0 * f64::from(1u32 << class.min(30))
+}
+
+/// The cell of a point, for a grid of `cell_m`-metre cells.
+pub(super) fn cell_of(cell_m: f64, p: (f64, f64)) -> (i64, i64) {
+    let size = cell_size(cell_m);
     ((p.0 / size.0).floor() as i64, (p.1 / size.1).floor() as i64)
 }
 
-/// The cells a disk of the rule's radius around `p` touches.
-pub(super) fn disk_cells(rule: &CategoryRule, p: (f64, f64)) -> SmallVec<[(i64, i64); 4]> {
-    let size = cell_size(rule.radius_m);
-    let dlat = rule.radius_m * DEG_PER_M_LAT;
+/// The cells of a grid of `cell_m`-metre cells that a disk of `radius_m`
+/// around `p` touches: at most 2 × 2 while the radius is at most half a
+/// cell.
+pub(super) fn disk_cells(cell_m: f64, radius_m: f64, p: (f64, f64)) -> SmallVec<[(i64, i64); 4]> {
+    let size = cell_size(cell_m);
+    let dlat = radius_m * DEG_PER_M_LAT;
     let dlon = dlat / p.1.to_radians().cos().max(0.05);
     let x0 = ((p.0 - dlon) / size.0).floor() as i64;
     let x1 = ((p.0 + dlon) / size.0).floor() as i64;
     let y0 = ((p.1 - dlat) / size.1).floor() as i64;
     let y1 = ((p.1 + dlat) / size.1).floor() as i64;
     let mut out = SmallVec::new();
-    // 2 × 2 at most below ~73°; capped so that no latitude makes it grow.
     for x in x0..=x1.min(x0 + 1) {
         for y in y0..=y1.min(y0 + 1) {
             out.push((x, y));
@@ -66,10 +84,12 @@ pub(super) fn disk_cells(rule: &CategoryRule, p: (f64, f64)) -> SmallVec<[(i64, 
     out
 }
 
-/// Cell width and height in degrees for a radius.
-fn cell_size(radius_m: f64) -> (f64, f64) {
-    let m = radius_m * CELL_RADII;
-    (m * DEG_PER_M_LAT / COS_CELL_LAT, m * DEG_PER_M_LAT)
+/// Cell width and height in degrees.
+fn cell_size(cell_m: f64) -> (f64, f64) {
+    (
+        cell_m * DEG_PER_M_LAT / COS_CELL_LAT,
+        cell_m * DEG_PER_M_LAT,
+    )
 }
 
 /// Distance in metres between two WGS-84 points (equirectangular: within a
@@ -103,31 +123,25 @@ fn mix(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::config::Reach;
-
-    const RULE: CategoryRule = CategoryRule {
-        window: jiff::SignedDuration::from_hours(1),
-        radius_m: 200.0,
-        reach: Reach::Area,
-        merge: true,
-        words: 1.0,
-    };
 
     #[test]
-    fn any_point_within_the_radius_queries_a_cell_the_disk_is_in() {
-        for k in 0..500 {
-            let p = (73.5 + k as f64 * 0.1237, 18.0 + k as f64 * 0.0713);
-            let cells = disk_cells(&RULE, p);
-            assert!(cells.len() <= 4);
-            for deg in (0..360).step_by(15) {
-                let a = (deg as f64).to_radians();
-                let (dx, dy) = (199.0 * a.cos(), 199.0 * a.sin());
-                let q = (
-                    p.0 + dx / (111_320.0 * p.1.to_radians().cos()),
-                    p.1 + dy / 110_574.0,
-                );
-                assert!(metres(p, q) <= 200.0);
-                assert!(cells.contains(&cell_of(RULE.radius_m, q)), "{p:?} {q:?}");
+    fn any_point_within_the_radius_reads_a_cell_the_disk_is_in() {
+        for radius in [100.0, 200.0, 500.0] {
+            let cell_m = 1000.0;
+            for k in 0..500 {
+                let p = (73.5 + k as f64 * 0.1237, 18.0 + k as f64 * 0.0713);
+                let cells = disk_cells(cell_m, radius, p);
+                assert!(cells.len() <= 4);
+                for deg in (0..360).step_by(15) {
+                    let a = (deg as f64).to_radians();
+                    let (dx, dy) = (0.999 * radius * a.cos(), 0.999 * radius * a.sin());
+                    let q = (
+                        p.0 + dx / (111_320.0 * p.1.to_radians().cos()),
+                        p.1 + dy / 110_574.0,
+                    );
+                    assert!(metres(p, q) <= radius);
+                    assert!(cells.contains(&cell_of(cell_m, q)), "{p:?} {q:?}");
+                }
             }
         }
     }
@@ -140,10 +154,22 @@ mod tests {
     }
 
     #[test]
-    fn keys_of_different_kinds_or_categories_differ() {
-        let (a, b) = (CategoryId(1), CategoryId(2));
-        assert_ne!(key(Kind::Compound, a, 7), key(Kind::Community, a, 7));
-        assert_ne!(key(Kind::Compound, a, 7), key(Kind::Compound, b, 7));
-        assert_ne!(cell_key(a, (0, 0)), 0);
+    fn keys_of_different_kinds_differ() {
+        assert_ne!(key(Kind::Compound, 7), key(Kind::Code, 7));
+        assert_ne!(cell_key(0, (0, 0)), 0);
+        assert_ne!(cell_key(0, (0, 1)), cell_key(0, (1, 0)));
+        assert_ne!(cell_key(0, (1, 1)), cell_key(1, (1, 1)));
+    }
+
+    #[test]
+    fn radius_classes() {
+        assert_eq!((class_of(1.0), class_of(100.0), class_of(101.0)), (0, 0, 1));
+        assert_eq!(
+            (class_of(400.0), class_of(500.0), class_of(5000.0)),
+            (2, 3, 6)
+        );
+        for r in [1.0, 99.0, 150.0, 500.0, 5000.0] {
+            assert!(cell_m(class_of(r)) >= 2.0 * r);
+        }
     }
 }

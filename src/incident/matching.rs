@@ -5,7 +5,7 @@ use smallvec::SmallVec;
 
 use super::config::Reach;
 use super::index::{Incident, State};
-use super::keys::{cell_key, cell_of, combine, fingerprint, key, metres, Kind};
+use super::keys::{cell_key, cell_m, cell_of, combine, fingerprint, key, metres, Kind};
 use super::link::{CategoryMatch, Evidence, PlaceMatch};
 use super::place;
 use super::sighting::Sighting;
@@ -31,6 +31,10 @@ pub(super) struct Spot {
     pub(super) names: place::Spot,
     pub(super) code_text: Option<String>,
 }
+
+/// An incident lasts at most this many windows from its first ticket to
+/// its last.
+pub(super) const MAX_SPAN_WINDOWS: i64 = 3;
 
 /// How a candidate's place matched, strongest first.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,22 +72,36 @@ impl Pass {
 }
 
 impl State {
+    /// The sighting's place and words, its text and address normalised
+    /// once for both.
+    pub(super) fn read(&self, s: &Sighting<'_>) -> (Spot, Words) {
+        let text = normalize(s.text);
+        let address = s
+            .address
+            .map(|a| normalize(a.trim()))
+            .filter(|a| !a.is_empty());
+        let spot = self.spot(s, &text, address.as_deref());
+        let words = self.words(s, &text, address.as_deref());
+        (spot, words)
+    }
+
     /// The sighting's place: jurisdiction, point, and compound and building
     /// from its address (or, without one, from the start of its text).
-    pub(super) fn spot(&self, s: &Sighting<'_>) -> Spot {
+    fn spot(&self, s: &Sighting<'_>, text: &str, address: Option<&str>) -> Spot {
         let j = self.router.jurisdictions();
         let district = s.district.filter(|d| d.as_usize() < j.districts().len());
         let community = s.community.filter(|c| c.as_usize() < j.communities().len());
-        let locator = self.router.locator();
-        let names = match (district, s.address.filter(|a| !a.trim().is_empty())) {
+        let names = match (district, address) {
             (None, _) => place::Spot::default(),
-            (Some(_), Some(a)) => {
-                let a = normalize(a.trim());
-                place::parse(&a, locator.jurisdiction_spans(&a))
-            }
+            (Some(_), Some(a)) => place::parse(a, self.prefixes.end(a)),
             (Some(_), None) => {
-                let t = normalize(s.text.trim());
-                place::parse_text(&t, locator.jurisdiction_spans(&t))
+                // The place a text names is at its start: read no further.
+                let text = text.trim();
+                let head = text
+                    .char_indices()
+                    .nth(30)
+                    .map_or(text, |(i, _)| &text[..i]);
+                place::parse_text(head, self.prefixes.end(head))
             }
         };
         // Compound keys include the district: 小黄庄 in 东城区 and in 朝阳区
@@ -113,24 +131,24 @@ impl State {
     }
 
     /// The sighting's content words, without its place.
-    pub(super) fn words(&self, s: &Sighting<'_>) -> Words {
-        let j = self.router.jurisdictions();
+    fn words(&self, s: &Sighting<'_>, text: &str, address: Option<&str>) -> Words {
         let mut place = PlaceGrams::default();
-        if let Some(a) = s.address {
+        if let Some(a) = address {
             place.add(a);
         }
-        place.add_leading_place(s.text);
-        if let Some(d) = s.district.filter(|d| d.as_usize() < j.districts().len()) {
-            place.add(j.district(d).name());
+        place.add_leading_place(text);
+        let names = &self.names;
+        for grams in [
+            s.district.and_then(|d| names.district(d)),
+            s.street.and_then(|x| names.street(x)),
+            s.community.and_then(|c| names.community(c)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            place.add_grams(grams);
         }
-        if let Some(x) = s.street.filter(|x| x.as_usize() < j.streets().len()) {
-            place.add(j.street(x).name());
-        }
-        if let Some(c) = s.community.filter(|c| c.as_usize() < j.communities().len()) {
-            place.add(j.community(c).name());
-        }
-        place.seal();
-        Words::of(s.text, &place)
+        Words::of(text, &place)
     }
 
     /// Every open incident the sighting passes the four tests for, best
@@ -143,29 +161,25 @@ impl State {
         words: &Words,
     ) -> SmallVec<[Pass; 2]> {
         let mut candidates: SmallVec<[u32; 16]> = SmallVec::new();
-        let mut look = |key: u64| {
-            for &slot in self.keys.get(&key).into_iter().flatten() {
-                if !candidates.contains(&slot) {
-                    candidates.push(slot);
-                }
+        let mut keys: SmallVec<[u64; 6]> = SmallVec::new();
+        if let Some(p) = spot.point {
+            // One cell per radius class among the categories that may join.
+            for &class in self.classes_for(s.category) {
+                keys.push(cell_key(class, cell_of(cell_m(class), p)));
             }
-        };
-        let related = self
-            .related
-            .get(s.category.as_usize())
-            .map_or(&[][..], |r| r);
-        for &c in std::iter::once(&s.category).chain(related) {
-            if let Some(p) = spot.point {
-                look(cell_key(c, cell_of(self.rule(c).radius_m, p)));
+        }
+        for (kind, value) in [(Kind::Compound, spot.compound), (Kind::Code, spot.code)] {
+            if value != 0 {
+                keys.push(key(kind, value));
             }
-            for (kind, value) in [
-                (Kind::Code, spot.code),
-                (Kind::Building, spot.building),
-                (Kind::Compound, spot.compound),
-                (Kind::Community, community_value(spot.community)),
-            ] {
-                if value != 0 {
-                    look(key(kind, c, value));
+        }
+        for k in keys {
+            for e in self.keys.get(&k).into_iter().flatten() {
+                if self.relates(s.category, e.category)
+                    && self.live(e)
+                    && !candidates.contains(&e.slot)
+                {
+                    candidates.push(e.slot);
                 }
             }
         }
@@ -194,18 +208,19 @@ impl State {
         let rule = self.rule(i.category);
         // What: the same category or a related one.
         let same_category = i.category == category;
-        if !same_category
-            && !self
-                .related
-                .get(category.as_usize())
-                .is_some_and(|r| r.contains(&i.category))
-        {
+        if !self.relates(category, i.category.as_usize() as u16) {
             return None;
         }
         // When: within the window of the latest ticket (or, out of order,
-        // of the first).
+        // of the first), and no more than three windows from end to end, so
+        // that a problem reported every day does not make one endless
+        // incident.
         let window = rule.window.as_secs();
         if at < i.first.saturating_sub(window) || at > i.last.saturating_add(window) {
+            return None;
+        }
+        let span = i.last.max(at).saturating_sub(i.first.min(at));
+        if span > window.saturating_mul(MAX_SPAN_WINDOWS) {
             return None;
         }
         // Where.
@@ -216,7 +231,7 @@ impl State {
         // share (a compound read from the words can be wrong; the phone's
         // position is measured). The margin allows for a caller at the
         // compound's far side.
-        if let (Some(p), Some(q)) = (spot.point, i.point) {
+        if let (Some(p), Some(q)) = (spot.point, i.point()) {
             if spot.code == 0 && metres(p, q) > rule.radius_m.max(FAR_APART_M) {
                 return None;
             }
@@ -268,7 +283,7 @@ impl State {
         } else if spot.building != 0 && spot.building == i.building {
             Some(Tier::Building)
         } else {
-            match (spot.point, i.point) {
+            match (spot.point, i.point()) {
                 (Some(p), Some(q)) if metres(p, q) <= radius_m => Some(Tier::Near(metres(p, q))),
                 _ => None,
             }
@@ -336,9 +351,4 @@ impl State {
             threshold: pass.threshold,
         }
     }
-}
-
-/// A community's key value (0 for none).
-pub(super) fn community_value(c: Option<CommunityId>) -> u64 {
-    c.map_or(0, |c| c.as_usize() as u64 + 1)
 }

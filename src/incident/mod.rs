@@ -27,67 +27,120 @@
 //!    community *name* in two districts is two places: keys include the
 //!    district.
 //! 3. **When**: within the category's window of the incident's latest
-//!    ticket (or before its first, for tickets that arrive out of order).
+//!    ticket (or before its first, for tickets that arrive out of order),
+//!    and at most three windows from its first ticket to its last, so that
+//!    square dancing reported every evening is not one endless incident.
 //! 4. **Words**: the two texts' content overlap — character bigrams without
-//!    filler (你好, 尽快处理 …), function characters, digits, or the place
-//!    names — reaches a threshold that rises as the place gets vaguer
-//!    ([`Thresholds`]): anything goes in the same building (two problems
-//!    there have two categories), a third or so of shared content within a
-//!    compound, nearly half for a mere community. That keeps a renovation
-//!    and a karaoke bar in one building apart although both are noise.
+//!    filler (你好, 尽快处理 …), function characters, digits, or place names
+//!    (the address, the jurisdiction, a compound the text opens with) —
+//!    reaches a threshold that rises as the place gets vaguer
+//!    ([`Thresholds`]): 0.1 in the same building, 0.1 for nearby points,
+//!    0.2 within a compound, 0.4 for a mere community. A category's
+//!    *words weight* scales the first three ([`CategoryRule::words`]):
+//!    0 for outages — at one place and time there is one power cut,
+//!    however it is described — and 1 for noise, which keeps a renovation
+//!    and a karaoke bar in one building apart. A ticket of a related
+//!    category must have a fifth of its own words in the incident.
 //!
 //! Among incidents that pass, the ticket joins the one with the strongest
-//! place evidence, then the most similar words. A **resolved** incident
-//! ([`IncidentIndex::close`]) is never joined again: a recurrence is a new
-//! incident. A wrongly merged ticket can be taken out
+//! place evidence, then the most similar words. If it passes for several,
+//! they are one problem seen from two sides — typically one incident opened
+//! from an address and one from coordinates, joined by a ticket with both —
+//! and are **merged** into the one reported first ([`Link::merged`]). A
+//! **resolved** incident ([`IncidentIndex::close`]) is never joined again:
+//! a recurrence is a new incident. A wrongly merged ticket can be taken out
 //! ([`IncidentIndex::split`]).
 //!
 //! # Windows and radii
 //!
-//! | category | window | radius | reach |
-//! |---|---|---|---|
-//! | `utilities.power` | 12 h | 500 m | area |
-//! | `utilities.water` | 12 h | 400 m | area |
-//! | `utilities.gas` | 12 h | 150 m | building |
-//! | `fire.safety` | 12 h | 100 m | building |
-//! | `transport.parking` | 24 h | 100 m | area |
-//! | `housing.elevator` | 48 h | 100 m | building |
-//! | `env.sanitation`, `parks.greening` | 48 h | 150 m | area |
-//! | `transport.roads` | 48 h | 200 m | area |
-//! | `heating` | 72 h | 300 m | area |
-//! | `municipal.facilities`, `city.order` | 72 h | 150 m | area |
-//! | `housing.repair` | 72 h | 100 m | building |
-//! | `env.noise` | 96 h | 150 m | area |
-//! | `env.pollution` | 96 h | 200 m | area |
-//! | `construction.illegal` | 7 d | 100 m | building |
-//! | any other | 72 h | 200 m | area |
+//! | category | window | radius | reach | words |
+//! |---|---|---|---|---|
+//! | `utilities.power` | 12 h | 500 m | area | 0 |
+//! | `utilities.water` | 12 h | 400 m | area | 0 |
+//! | `utilities.gas` | 12 h | 150 m | building | 0 |
+//! | `fire.safety` | 12 h | 100 m | building | 0 |
+//! | `transport.parking` | 24 h | 100 m | area | 1 |
+//! | `heating` | 48 h | 300 m | area | 0 |
+//! | `housing.elevator` | 48 h | 100 m | building | 0.5 |
+//! | `env.sanitation`, `parks.greening` | 48 h | 150 m | area | 1 |
+//! | `transport.roads` | 48 h | 200 m | area | 1 |
+//! | `municipal.facilities`, `city.order` | 72 h | 150 m | area | 1 |
+//! | `housing.repair` | 72 h | 100 m | building | 1 |
+//! | `env.noise` | 96 h | 150 m | area | 1 |
+//! | `env.pollution` | 96 h | 200 m | area | 1 |
+//! | `construction.illegal` | 7 d | 100 m | building | 1 |
+//! | any other | 72 h | 200 m | area | 1 |
 //!
 //! Outages are fixed the same day, so a cut the next evening is a new one;
-//! heating failures last days; night-time noise and cooking fumes recur
-//! night after night. Radii follow how far a problem is heard about: a
-//! burst main or a power cut across blocks, a bar in the buildings around
+//! heating failures last a day or two; night-time noise and cooking fumes
+//! recur night after night. Radii follow how far a problem is heard about:
+//! a burst main or a power cut across blocks, a bar in the buildings around
 //! it, a lift only in its own. Personal matters — visas, pensions, lost
 //! property, household registration and the like — are never merged.
+//!
+//! Related categories (both ways): water supply, municipal facilities and
+//! roads (a burst main floods the road); power with heating, lifts and
+//! street lights (the pumps, the lifts and the lights stop); heating with
+//! house repairs (a leaking radiator); noise with street order and public
+//! order (market loudspeakers, drunks outside a bar); pollution,
+//! sanitation and facilities (burning rubbish, a stinking drain); smoke, gas
+//! and a blocked fire lane with fire safety.
+//!
+//! # Accuracy
+//!
+//! On hand-written labelled streams (`tests/data/incidents/`, 300+ tickets
+//! each, with the hard cases: another building of the same compound,
+//! another problem in the same building, the same problem 500 m away, one
+//! community name in two districts, recurrences), B-cubed F1 is 0.937 on
+//! the set the thresholds were chosen on and 0.894 on a held-out one
+//! written beforehand (precision 0.995, recall 0.811), against 0.79 and
+//! 0.80 for merging by category and district alone (precision 0.69 and
+//! 0.71). What the index misses is mostly what it cannot place together:
+//! a point without an address against an address without a point (until a
+//! ticket with both merges them), a community name shared by two districts
+//! said without the district, a category the classifier misread.
 //!
 //! # Tuning
 //!
 //! Every setting above is a builder call: [`window`](IncidentIndexBuilder::window),
 //! [`radius`](IncidentIndexBuilder::radius), [`reach`](IncidentIndexBuilder::reach),
-//! [`merge`](IncidentIndexBuilder::merge), [`relate`](IncidentIndexBuilder::relate)
-//! and [`thresholds`](IncidentIndexBuilder::thresholds). Score a change on
-//! labelled history with [`score::bcubed`]; `tests/incidents.rs` shows how,
-//! on hand-written streams in `tests/data/incidents/`. Lower thresholds
-//! merge more (recall up, precision down); a longer window catches slow
+//! [`words`](IncidentIndexBuilder::words), [`merge`](IncidentIndexBuilder::merge),
+//! [`relate`](IncidentIndexBuilder::relate) and
+//! [`thresholds`](IncidentIndexBuilder::thresholds). Score a change on
+//! labelled history with [`score::bcubed`]; `tests/incidents.rs` shows how.
+//! Its ignored `tune_on_dev` prints the grid the defaults come from: on
+//! the dev stream F1 ranges from 0.93 to 0.95 over 243 threshold settings,
+//! and the defaults score 0.937. The best (0.948) drops the bar for nearby
+//! points to 0 and for related categories to 0.05 — any two nearby reports
+//! of one category would merge whatever they say — so the defaults keep a
+//! small one. Words weights of 0 for heating and water scored best. Lower
+//! thresholds merge more (recall up, precision down); a longer window catches slow
 //! recurrences and also merges what was fixed in between.
 //!
 //! # Memory
 //!
 //! The index holds open incidents only. An incident is dropped when its
 //! window has passed (lazily on [`observe`](IncidentIndex::observe), or
-//! with [`expire`](IncidentIndex::expire)) or when it is closed, and its
-//! state is small and of fixed size but for its ticket ids: a 16-hash
-//! text signature (not the texts), the first point and place keys seen.
-//! [`IncidentIndex::footprint`] counts what is held.
+//! with [`expire`](IncidentIndex::expire)), when it is closed or merged,
+//! and its state is small and bounded but for its ticket ids: a text
+//! signature of at most 48 16-bit bigram hashes (not the texts), the first
+//! point and place keys seen. [`IncidentIndex::footprint`] counts what is
+//! held.
+//!
+//! # Resource usage
+//!
+//! Measured on the generated workload (70,000 tickets a day), release
+//! build, on the project's shared 2-core machine: three days leave about
+//! 130,000 open incidents in 48 MiB of resident memory (about 390 bytes
+//! each, maps and allocator slack included). Linking a ticket costs about
+//! as much as routing it (`cargo bench --bench incidents`, medians of one
+//! run: `observe` 4.9 µs against `route` 4.2 µs per ticket; both in one
+//! loop 12.6 µs, as each evicts the other's data from the caches) — well
+//! above the 1 µs aimed for; a naive scan of the open incidents takes 50
+//! µs. About a third is reading the words (normalising, bigrams, the
+//! place's bigrams left out), the rest memory traffic: a ticket map
+//! probe, one or two place-bucket probes, the candidates, and the expiry
+//! of an incident for each one opened.
 //!
 //! # Example
 //!
@@ -118,6 +171,7 @@
 //! ```
 
 mod config;
+mod expiry;
 mod index;
 mod keys;
 mod link;
@@ -144,6 +198,11 @@ use crate::{CategoryId, Router};
 /// goes behind a `Mutex` (it is `Send`). Its memory is bounded by the open
 /// incidents.
 ///
+/// # Cloning
+///
+/// A clone copies every open incident: it is a snapshot, not a handle, and
+/// costs time and memory in proportion to the open incidents.
+///
 /// # Examples
 ///
 /// ```
@@ -166,7 +225,7 @@ use crate::{CategoryId, Router};
 /// assert_eq!((c.incident.as_str(), c.size), ("C", 1)); // a recurrence is a new incident
 /// assert_eq!(index.open_incidents(), 1);
 /// ```
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct IncidentIndex {
     state: index::State,
 }
@@ -291,12 +350,7 @@ impl IncidentIndex {
         let s = &self.state;
         Footprint {
             incidents: s.open,
-            tickets: s
-                .slots
-                .iter()
-                .filter_map(|x| x.incident.as_ref())
-                .map(|i| i.size() as usize)
-                .sum(),
+            tickets: s.tickets.len(),
             keys: s.keys.len(),
             expiries: s.expiries.len(),
             slots: s.slots.len(),

@@ -21,6 +21,11 @@
 //! of the compound ("金台路12号"): it is a house number as often as a
 //! building.
 
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
+use smallvec::SmallVec;
+
 /// A compound and building as read from an address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Spot {
@@ -30,37 +35,39 @@ pub(crate) struct Spot {
     pub(crate) building: Option<String>,
 }
 
-/// Endings of place names: the first one within the first ten characters
-/// of a text ends its leading place, with a part that follows (二区, 3号楼).
-/// The first, not the last: "龙城花园北边那条路" is at 龙城花园.
-const PLACE_ENDS: &[&str] = &[
-    "小区", "社区", "家园", "花园", "号院", "号楼", "区", "院", "园", "苑", "里", "村", "街", "路",
-    "桥", "栋",
-];
-/// Parts after a place name: 二区, 3号楼, 东里.
-const PART_ENDS: &[&str] = &["区", "号楼", "栋", "单元", "期", "里"];
-
-/// The place a text opens with: up to the first place ending within its
-/// first ten characters (at least two characters long), plus a short part
-/// that follows.
+/// The place a text opens with: up to the first place-name ending (区,
+/// 院, 园, 苑, 里, 村, 街, 路, 桥, 栋 or 号楼) among its first ten characters,
+/// not the very first, plus a part of at most four characters that follows
+/// (二区, 南4号楼, 西里). The first ending, not the last: "龙城花园北边那条路"
+/// is at 龙城花园.
 pub(crate) fn leading_place(text: &str) -> Option<&str> {
-    let head: usize = text.char_indices().nth(10).map_or(text.len(), |(i, _)| i);
-    let (_, end) = PLACE_ENDS
-        .iter()
-        .filter_map(|e| text[..head].find(e).map(|i| (i, i + e.len())))
-        .filter(|&(i, _)| i > 0)
-        .min_by_key(|&(i, end)| (i, std::cmp::Reverse(end)))?;
-    let mut end = end;
-    // A short part after the name: at most four characters ending a part
-    // (二区, 南4号楼, 西里).
-    let rest = &text[end..];
-    let part = PART_ENDS
-        .iter()
-        .filter_map(|e| rest.find(e).map(|i| i + e.len()))
-        .filter(|&stop| rest[..stop].chars().count() <= 4)
-        .min();
-    if let Some(stop) = part {
-        end += stop;
+    let ends = |c: char, prev: Option<char>| {
+        matches!(
+            c,
+            '区' | '院' | '园' | '苑' | '里' | '村' | '街' | '路' | '桥' | '栋'
+        ) || (c == '楼' && prev == Some('号'))
+    };
+    let mut prev = None;
+    let mut end = None;
+    for (n, (i, c)) in text.char_indices().take(10).enumerate() {
+        if n > 0 && ends(c, prev) {
+            end = Some(i + c.len_utf8());
+            break;
+        }
+        prev = Some(c);
+    }
+    let mut end = end?;
+    // A short part after the name.
+    let mut prev = None;
+    for (i, c) in text[end..].char_indices().take(4) {
+        let part = matches!(c, '区' | '栋' | '期' | '里')
+            || (c == '楼' && prev == Some('号'))
+            || (c == '元' && prev == Some('单'));
+        if part {
+            end += i + c.len_utf8();
+            break;
+        }
+        prev = Some(c);
     }
     Some(&text[..end])
 }
@@ -100,43 +107,162 @@ const AROUND: &[&str] = &[
     "院内",
     "院里",
 ];
-/// Markers of a building number.
-const BUILDING_MARKERS: &[&str] = &["号楼", "栋", "幢", "座"];
+/// The first characters of the words in [`AROUND`].
+const AROUND_FIRST: &str = "东西南北正大侧门旁附对楼外里路垃地停院";
 
-/// Reads the compound and building from a normalised `address`, given the
-/// byte spans of the district and street names in it.
-pub(crate) fn parse(address: &str, spans: impl IntoIterator<Item = (usize, usize)>) -> Spot {
-    let cut = spans.into_iter().map(|(_, end)| end).max().unwrap_or(0);
-    detail(skip_city(&address[cut..]))
+/// Reads the compound and building from a normalised `address` whose
+/// district and street names end at byte `cut` (see [`Prefixes`]).
+pub(crate) fn parse(address: &str, cut: usize) -> Spot {
+    detail(skip_city(address.get(cut..).unwrap_or("")))
 }
 
 /// Reads the compound and building that normalised free text opens with,
-/// after the district and street names it starts with ("金台里9号楼电梯坏了",
-/// "朝阳九龙小区的水是黄的"): for tickets without an address. `spans` are the
-/// district and street names in the text; only those at its start count.
-/// Words that name no particular place (楼道, 小区, 家里 …) are no compound.
-pub(crate) fn parse_text(text: &str, spans: impl IntoIterator<Item = (usize, usize)>) -> Spot {
-    let mut cut = 0;
-    for (start, end) in spans {
-        // The first name may follow a few characters (北京市); each next
-        // one must follow the previous directly.
-        let lead = if cut == 0 {
-            text[..start].chars().count() <= 3
-        } else {
-            start == cut
-        };
-        if !lead {
-            break;
-        }
-        cut = end;
-    }
-    let Some(lead) = leading_place(skip_city(&text[cut..])) else {
+/// after the district and street names it starts with (ending at byte
+/// `cut`): "金台里9号楼电梯坏了", "朝阳九龙小区的水是黄的". For tickets without
+/// an address. Words that name no particular place (楼道, 小区, 家里 …) are
+/// no compound.
+pub(crate) fn parse_text(text: &str, cut: usize) -> Spot {
+    let Some(lead) = leading_place(skip_city(text.get(cut..).unwrap_or(""))) else {
         return Spot::default();
     };
     let spot = detail(lead);
     match &spot.compound {
         Some(c) if c.chars().count() >= 2 && !GENERIC.iter().any(|g| c.starts_with(g)) => spot,
         _ => Spot::default(),
+    }
+}
+
+/// Every district and street name, official and bare (呼家楼街道, 呼家楼,
+/// 朝阳区, 朝阳), and every community name in full and short (月坛社区), by
+/// first character, longest first: to find where the jurisdiction at the
+/// start of an address ends without scanning it with the gazetteer again
+/// (the router already did). The longest name at each position wins, as in
+/// the gazetteer: 朝阳门 is a street, not 朝阳 + 门, and 月坛社区 is the
+/// community (where the jurisdiction ends), not the street 月坛 + 社区.
+#[derive(Debug, Default)]
+pub(crate) struct Prefixes {
+    /// Every name, one after the other (one allocation, read in place).
+    arena: String,
+    /// (start, length in bytes, whether a district or street) of the names
+    /// in `arena` by their first two characters, longest first.
+    by_first: HashMap<(char, char), Names, FixedState>,
+}
+
+/// (start, length in bytes, whether a district or street) of names in a
+/// [`Prefixes`] arena.
+type Names = SmallVec<[(u32, u16, bool); 2]>;
+
+/// The first two characters of a name (every name has at least two).
+fn first_two(s: &str) -> Option<(char, char)> {
+    let mut chars = s.chars();
+    Some((chars.next()?, chars.next()?))
+}
+
+/// Suffixes of street names, removed to find their bare form.
+const STREET_SUFFIXES: &[&str] = &[
+    "街道办事处",
+    "地区办事处",
+    "街道",
+    "地区",
+    "办事处",
+    "镇",
+    "乡",
+];
+/// Suffixes of district names.
+const DISTRICT_SUFFIXES: &[&str] = &["自治县", "新区", "区", "县"];
+/// Community name suffixes and the short form callers use instead.
+const COMMUNITY_SHORT: &[(&str, &str)] = &[
+    ("社区居民委员会", "社区"),
+    ("社区居委会", "社区"),
+    ("居民委员会", "社区"),
+    ("村民委员会", "村"),
+    ("居委会", "社区"),
+    ("村委会", "村"),
+];
+
+impl Prefixes {
+    /// The names of `districts`, `streets` and `communities`.
+    pub(crate) fn new<'a>(
+        districts: impl IntoIterator<Item = &'a str>,
+        streets: impl IntoIterator<Item = &'a str>,
+        communities: impl IntoIterator<Item = &'a str>,
+    ) -> Prefixes {
+        let mut arena = String::new();
+        let mut by_first: HashMap<(char, char), Names, FixedState> = HashMap::default();
+        let mut add = |name: &str, jurisdiction: bool| {
+            let Some(c) = first_two(name).filter(|_| name.len() <= usize::from(u16::MAX)) else {
+                return;
+            };
+            let list = by_first.entry(c).or_default();
+            let found = list
+                .iter_mut()
+                .find(|(at, len, _)| &arena[*at as usize..*at as usize + *len as usize] == name);
+            match found {
+                // A spelling that names a street is read as the street.
+                Some(entry) => entry.2 |= jurisdiction,
+                None => {
+                    list.push((arena.len() as u32, name.len() as u16, jurisdiction));
+                    arena.push_str(name);
+                }
+            }
+        };
+        for d in districts {
+            add(d, true);
+            if let Some(bare) = DISTRICT_SUFFIXES.iter().find_map(|x| d.strip_suffix(x)) {
+                add(bare, true);
+            }
+        }
+        for s in streets {
+            add(s, true);
+            if let Some(bare) = STREET_SUFFIXES.iter().find_map(|x| s.strip_suffix(x)) {
+                add(bare, true);
+                add(&format!("{bare}街道"), true);
+            }
+        }
+        for c in communities {
+            add(c, false);
+            if let Some((bare, short)) = COMMUNITY_SHORT
+                .iter()
+                .find_map(|(x, short)| c.strip_suffix(x).map(|b| (b, short)))
+            {
+                add(&format!("{bare}{short}"), false);
+            }
+        }
+        for list in by_first.values_mut() {
+            list.sort_by_key(|(_, len, _)| std::cmp::Reverse(*len));
+        }
+        Prefixes { arena, by_first }
+    }
+
+    /// Where the district and street names that `text` starts with end
+    /// (after a leading city and separators between names), as a byte
+    /// offset; 0 if it starts with none.
+    pub(crate) fn end(&self, text: &str) -> usize {
+        let start = text.len() - skip_city(text).len();
+        let mut cut = start;
+        loop {
+            let rest = &text[cut..];
+            let skipped = rest.len() - rest.trim_start_matches(|c: char| !is_name_char(c)).len();
+            let rest = &rest[skipped..];
+            let Some(c) = first_two(rest) else {
+                break;
+            };
+            let hit = self.by_first.get(&c).and_then(|names| {
+                names.iter().find(|(at, len, _)| {
+                    let name = &self.arena.as_bytes()[*at as usize..*at as usize + *len as usize];
+                    rest.as_bytes().starts_with(name)
+                })
+            });
+            match hit {
+                Some(&(_, len, true)) => cut += skipped + usize::from(len),
+                _ => break,
+            }
+        }
+        if cut == start {
+            0
+        } else {
+            cut
+        }
     }
 }
 
@@ -177,22 +303,17 @@ fn skip_city(s: &str) -> &str {
     s.strip_prefix("北京").unwrap_or(s)
 }
 
-/// The first building number in `s`: its byte offset and normalised label.
+/// The first building number in `s` (a number before 号楼, 栋, 幢 or 座):
+/// its byte offset and normalised label.
 fn find_building(s: &str) -> Option<(usize, String)> {
-    let mut best: Option<(usize, String)> = None;
-    for marker in BUILDING_MARKERS {
-        let mut from = 0;
-        while let Some(at) = s[from..].find(marker).map(|i| i + from) {
-            if let Some((start, label)) = number_before(&s[..at]) {
-                if best.as_ref().is_none_or(|(b, _)| start < *b) {
-                    best = Some((start, label));
-                }
-                break;
-            }
-            from = at + marker.len();
+    s.char_indices().find_map(|(i, c)| {
+        let marker = matches!(c, '栋' | '幢' | '座') || (c == '号' && s[i..].starts_with("号楼"));
+        if marker {
+            number_before(&s[..i])
+        } else {
+            None
         }
-    }
-    best
+    })
 }
 
 /// The number ending `s`: its start and its value as a label (digits, or
@@ -267,14 +388,20 @@ fn compound_name(s: &str) -> Option<String> {
     if GENERIC.contains(&rest.trim_end_matches(|c: char| !is_name_char(c))) {
         return None;
     }
-    if let Some(end) = AROUND.iter().filter_map(|w| rest.find(w)).min() {
+    if let Some(end) = rest
+        .char_indices()
+        .find(|&(i, c)| AROUND_FIRST.contains(c) && AROUND.iter().any(|w| rest[i..].starts_with(w)))
+        .map(|(i, _)| i)
+    {
         rest = &rest[..end];
     }
     'chars: while let Some(c) = rest.chars().next() {
-        for w in COMMUNITY_WORDS {
-            if let Some(after) = rest.strip_prefix(w) {
-                rest = after;
-                continue 'chars;
+        if matches!(c, '社' | '居' | '小') {
+            for w in COMMUNITY_WORDS {
+                if let Some(after) = rest.strip_prefix(w) {
+                    rest = after;
+                    continue 'chars;
+                }
             }
         }
         rest = &rest[c.len_utf8()..];
@@ -306,28 +433,17 @@ fn is_name_char(c: char) -> bool {
 mod tests {
     use super::*;
 
-    /// Spans of the test's jurisdiction names, as the gazetteer finds them.
-    fn spans(text: &str) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut at = 0;
-        while at < text.len() {
-            let hit = ["朝阳区", "呼家楼街道", "呼家楼", "朝阳"]
-                .iter()
-                .find(|n| text[at..].starts_with(**n));
-            match hit {
-                Some(n) => {
-                    out.push((at, at + n.len()));
-                    at += n.len();
-                }
-                None => at += text[at..].chars().next().unwrap().len_utf8(),
-            }
-        }
-        out
+    fn prefixes() -> Prefixes {
+        Prefixes::new(
+            ["朝阳区", "东城区", "西城区"],
+            ["呼家楼街道", "朝阳门街道", "月坛街道"],
+            ["月坛社区居委会", "金台里社区居委会"],
+        )
     }
 
     fn spot(address: &str) -> (Option<String>, Option<String>) {
         let a = crate::classify::normalize::normalize(address);
-        let s = parse(&a, spans(&a));
+        let s = parse(&a, prefixes().end(&a));
         (s.compound, s.building)
     }
 
@@ -393,7 +509,7 @@ mod tests {
     #[test]
     fn free_text_names_its_compound_or_nothing() {
         let text = |t: &str| {
-            let s = parse_text(t, spans(t));
+            let s = parse_text(t, prefixes().end(t));
             (s.compound, s.building)
         };
         assert_eq!(text("金台里9号楼电梯坏了"), both("金台里", "9"));
@@ -409,6 +525,23 @@ mod tests {
         assert_eq!(text("小区树倒了"), (None, None));
         assert_eq!(text("家里暖气不热"), (None, None));
         assert_eq!(text("路灯不亮"), (None, None));
+    }
+
+    #[test]
+    fn the_longest_name_ends_the_jurisdiction() {
+        let p = prefixes();
+        assert_eq!(p.end("朝阳区呼家楼街道金台里"), "朝阳区呼家楼街道".len());
+        assert_eq!(
+            p.end("北京市 朝阳区 呼家楼 金台里"),
+            "北京市 朝阳区 呼家楼".len()
+        );
+        // 朝阳门 is a street (of 东城区), not 朝阳 and 门.
+        assert_eq!(p.end("朝阳门内大街"), "朝阳门".len());
+        assert_eq!(p.end("金台里9号楼"), 0);
+        assert_eq!(p.end(""), 0);
+        // 月坛社区 is the community, where the jurisdiction ends.
+        assert_eq!(p.end("西城区月坛街道月坛社区"), "西城区月坛街道".len());
+        assert_eq!(p.end("西城区月坛北街"), "西城区月坛".len());
     }
 
     #[test]
@@ -435,9 +568,10 @@ mod tests {
             "\u{200B}",
             "区区区区",
         ] {
-            let _ = parse(a, spans(a));
-            let _ = parse(a, []);
-            let _ = parse_text(a, spans(a));
+            let _ = parse(a, prefixes().end(a));
+            let _ = parse(a, 0);
+            let _ = parse(a, 1);
+            let _ = parse_text(a, prefixes().end(a));
         }
     }
 }

@@ -19,6 +19,7 @@
 use smallvec::SmallVec;
 
 use crate::classify::normalize::normalize;
+use crate::{CommunityId, DistrictId, Router, StreetId};
 
 /// Hashes kept per incident signature.
 pub(crate) const K: usize = 48;
@@ -30,29 +31,31 @@ pub(crate) struct Words {
 }
 
 impl Words {
-    /// The content bigrams of `text`, leaving out bigrams of `place` (the
-    /// address and jurisdiction names).
+    /// The content bigrams of normalised `text`, leaving out bigrams of
+    /// `place` (the address and jurisdiction names).
     pub(crate) fn of(text: &str, place: &PlaceGrams) -> Words {
-        let mut units = units(&normalize(text));
+        let mut units: SmallVec<[u32; 96]> = SmallVec::new();
+        units_into(text, &mut units);
         // A character in a filler or place bigram is dropped, so that no
         // bigram straddles filler and content ("麻烦|尽快", "金台里|暖气").
-        let mut drop: SmallVec<[bool; 128]> = SmallVec::from_elem(false, units.len());
-        for k in 1..units.len() {
-            if let (Some(a), Some(b)) = (units[k - 1], units[k]) {
+        let n = units.len();
+        let mut keep: SmallVec<[bool; 96]> = SmallVec::from_elem(true, n);
+        let mut hashes: SmallVec<[u16; 96]> = SmallVec::from_elem(0, n);
+        for k in 1..n {
+            let (a, b) = (units[k - 1], units[k]);
+            if a != BREAK && b != BREAK {
                 let h = pair(a, b);
+                hashes[k] = h;
                 if is_filler(h) || place.contains(h) {
-                    drop[k - 1] = true;
-                    drop[k] = true;
+                    keep[k - 1] = false;
+                    keep[k] = false;
                 }
             }
         }
-        for (u, d) in units.iter_mut().zip(&drop) {
-            if *d {
-                *u = None;
-            }
-        }
-        let mut grams: SmallVec<[u16; 64]> = SmallVec::new();
-        each_pair(&units, |h| grams.push(h));
+        let mut grams: SmallVec<[u16; 64]> = (1..n)
+            .filter(|&k| units[k - 1] != BREAK && units[k] != BREAK && keep[k - 1] && keep[k])
+            .map(|k| hashes[k])
+            .collect();
         grams.sort_unstable();
         grams.dedup();
         Words { grams }
@@ -220,20 +223,95 @@ impl Signature {
     }
 }
 
-/// Bigram hashes of the place a ticket names, left out of its signature.
-#[derive(Debug, Default)]
+/// The bigrams of every district, street and community name, computed
+/// once, in one array (read in place: no pointer to follow per name).
+#[derive(Debug)]
+pub(crate) struct NameGrams {
+    grams: Vec<u16>,
+    /// Per district, then street, then community: where its bigrams end.
+    ends: Vec<u32>,
+    streets_at: usize,
+    communities_at: usize,
+}
+
+impl NameGrams {
+    pub(crate) fn new(router: &Router) -> NameGrams {
+        let j = router.jurisdictions();
+        let mut grams = Vec::new();
+        let mut ends = Vec::new();
+        let mut add = |name: &str| {
+            grams.extend_from_slice(&grams_of(name));
+            ends.push(grams.len() as u32);
+        };
+        j.districts().for_each(|(_, d)| add(d.name()));
+        let streets_at = j.districts().len();
+        j.streets().for_each(|(_, s)| add(s.name()));
+        let communities_at = streets_at + j.streets().len();
+        j.communities().for_each(|(_, c)| add(c.name()));
+        NameGrams {
+            grams,
+            ends,
+            streets_at,
+            communities_at,
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&[u16]> {
+        let end = *self.ends.get(index)? as usize;
+        let start = index.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        self.grams.get(start..end)
+    }
+
+    pub(crate) fn district(&self, d: DistrictId) -> Option<&[u16]> {
+        (d.as_usize() < self.streets_at).then(|| self.get(d.as_usize()))?
+    }
+
+    pub(crate) fn street(&self, s: StreetId) -> Option<&[u16]> {
+        let i = self.streets_at + s.as_usize();
+        (i < self.communities_at).then(|| self.get(i))?
+    }
+
+    pub(crate) fn community(&self, c: CommunityId) -> Option<&[u16]> {
+        self.get(self.communities_at + c.as_usize())
+    }
+}
+
+/// Bigram hashes of the place a ticket names, left out of its signature:
+/// a 4,096-bit set on the stack (a ticket's place has a few dozen bigrams,
+/// so about 1% of other bigrams are left out with them — cheaper than
+/// sorting, and harmless).
+#[derive(Debug)]
 pub(crate) struct PlaceGrams {
-    grams: SmallVec<[u16; 48]>,
+    bits: [u64; 64],
+}
+
+impl Default for PlaceGrams {
+    fn default() -> Self {
+        PlaceGrams { bits: [0; 64] }
+    }
 }
 
 impl PlaceGrams {
-    /// Adds the bigrams of a place name or address.
+    /// Adds the bigrams of a normalised place name or address.
     pub(crate) fn add(&mut self, place: &str) {
-        each_gram(&normalize(place), |h| self.grams.push(h));
+        let mut units: SmallVec<[u32; 96]> = SmallVec::new();
+        units_into(place, &mut units);
+        for w in units.windows(2) {
+            if w[0] != BREAK && w[1] != BREAK {
+                self.insert(pair(w[0], w[1]));
+            }
+        }
     }
 
-    /// Adds the place a text starts with, if it starts with one: free text
-    /// without an address often opens with the caller's compound
+    /// Adds bigrams computed before (a jurisdiction's name).
+    pub(crate) fn add_grams(&mut self, grams: &[u16]) {
+        for &h in grams {
+            self.insert(h);
+        }
+    }
+
+    /// Adds the place normalised `text` starts with, if it starts with one:
+    /// free text without an address often opens with the caller's compound
     /// ("天通北苑二区门口的路结冰了", "龙城花园北边那条路"), which would make
     /// two problems at one place look alike.
     pub(crate) fn add_leading_place(&mut self, text: &str) {
@@ -242,27 +320,39 @@ impl PlaceGrams {
         }
     }
 
-    /// Sorts for lookups; call once after the last `add`.
-    pub(crate) fn seal(&mut self) {
-        self.grams.sort_unstable();
-        self.grams.dedup();
+    fn insert(&mut self, h: u16) {
+        self.bits[usize::from(h >> 6) & 63] |= 1 << (h & 63);
     }
 
     fn contains(&self, h: u16) -> bool {
-        self.grams.binary_search(&h).is_ok()
+        self.bits[usize::from(h >> 6) & 63] >> (h & 63) & 1 == 1
     }
 }
 
-/// The units of normalised `text` that bigrams are made of, with `None`
-/// where a bigram cannot span: content characters (Han ideographs, kana,
-/// Hangul) one unit each, Latin words of three letters or more one unit
-/// each (lower-cased; spaces between words do not break), and breaks for
+/// Every bigram hash of `text` (normalised first), in order, repeats kept.
+pub(crate) fn grams_of(text: &str) -> SmallVec<[u16; 32]> {
+    let mut units: SmallVec<[u32; 96]> = SmallVec::new();
+    units_into(&normalize(text), &mut units);
+    units
+        .windows(2)
+        .filter(|w| w[0] != BREAK && w[1] != BREAK)
+        .map(|w| pair(w[0], w[1]))
+        .collect()
+}
+
+/// A break between units: no bigram spans it.
+const BREAK: u32 = 0;
+
+/// Appends the units of normalised `text` that bigrams are made of, with
+/// [`BREAK`] where a bigram cannot span: content characters (Han
+/// ideographs, kana, Hangul) one unit each (their code point), Latin words
+/// of three letters or more one unit each (a hash with the top bit set,
+/// lower-cased; spaces between words do not break), and a break for
 /// everything else — digits, punctuation, function characters, short words.
-fn units(text: &str) -> SmallVec<[Option<u64>; 128]> {
-    let mut out: SmallVec<[Option<u64>; 128]> = SmallVec::new();
+fn units_into(text: &str, out: &mut SmallVec<[u32; 96]>) {
     let (mut word, mut word_len) = (0u64, 0usize);
-    // A trailing space ends the last word.
-    for c in text.chars().chain(std::iter::once(' ')) {
+    let word_unit = |w: u64| (mix(w) as u32) | 1 << 31;
+    for c in text.chars() {
         if c.is_ascii_alphabetic() {
             word = word
                 .wrapping_mul(31)
@@ -271,32 +361,24 @@ fn units(text: &str) -> SmallVec<[Option<u64>; 128]> {
             continue;
         }
         if word_len > 0 {
-            out.push((word_len >= 3).then(|| mix(word) | 1 << 63));
+            out.push(if word_len >= 3 {
+                word_unit(word)
+            } else {
+                BREAK
+            });
             (word, word_len) = (0, 0);
         }
         if is_content(c) && !is_function(c) {
-            out.push(Some(c as u64));
-        } else if c.is_whitespace() && matches!(out.last(), Some(Some(u)) if *u >> 63 == 1) {
+            out.push(c as u32);
+        } else if c.is_whitespace() && out.last().is_some_and(|u| u >> 31 == 1) {
             // Between two words: no break.
-        } else if out.last().is_some_and(Option::is_some) {
-            out.push(None);
+        } else if out.last().is_some_and(|u| *u != BREAK) {
+            out.push(BREAK);
         }
     }
-    out
-}
-
-/// Calls `f` with the hash of every pair of adjacent units.
-fn each_pair(units: &[Option<u64>], mut f: impl FnMut(u16)) {
-    for w in units.windows(2) {
-        if let [Some(a), Some(b)] = *w {
-            f(pair(a, b));
-        }
+    if word_len >= 3 {
+        out.push(word_unit(word));
     }
-}
-
-/// Calls `f` with the hash of each bigram of normalised `text`.
-fn each_gram(text: &str, f: impl FnMut(u16)) {
-    each_pair(&units(text), f);
 }
 
 /// Han ideographs, kana and Hangul syllables: the characters bigrams are
@@ -372,25 +454,25 @@ const FILLER: &[&str] = &[
 ];
 
 fn is_filler(h: u16) -> bool {
-    filler().binary_search(&h).is_ok()
+    filler()[usize::from(h >> 6)] >> (h & 63) & 1 == 1
 }
 
-/// The filler bigrams' hashes, sorted (computed once).
-fn filler() -> &'static [u16] {
-    static FILLER_HASHES: std::sync::OnceLock<Vec<u16>> = std::sync::OnceLock::new();
-    FILLER_HASHES.get_or_init(|| {
-        let mut v = Vec::new();
+/// The filler bigrams' hashes as a 65,536-bit set (computed once).
+fn filler() -> &'static [u64; 1024] {
+    static FILLER_BITS: std::sync::OnceLock<Box<[u64; 1024]>> = std::sync::OnceLock::new();
+    FILLER_BITS.get_or_init(|| {
+        let mut bits = Box::new([0u64; 1024]);
         for phrase in FILLER {
-            each_gram(phrase, |h| v.push(h));
+            for h in grams_of(phrase) {
+                bits[usize::from(h >> 6)] |= 1 << (h & 63);
+            }
         }
-        v.sort_unstable();
-        v.dedup();
-        v
+        bits
     })
 }
 
-fn pair(a: u64, b: u64) -> u16 {
-    (mix(a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b) >> 48) as u16
+fn pair(a: u32, b: u32) -> u16 {
+    (mix(u64::from(a) << 32 | u64::from(b)) >> 48) as u16
 }
 
 /// MurmurHash3's 64-bit finaliser: every input bit moves every output bit.
@@ -407,7 +489,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Words {
-        Words::of(text, &PlaceGrams::default())
+        Words::of(&normalize(text), &PlaceGrams::default())
     }
 
     fn sim(a: &str, b: &str) -> f32 {
@@ -417,9 +499,8 @@ mod tests {
     fn place(names: &[&str]) -> PlaceGrams {
         let mut p = PlaceGrams::default();
         for n in names {
-            p.add(n);
+            p.add(&normalize(n));
         }
-        p.seal();
         p
     }
 
@@ -434,6 +515,11 @@ mod tests {
     fn the_place_is_left_out() {
         let p = place(&["朝阳区呼家楼街道金台里社区"]);
         assert_eq!(Words::of("金台里暖气不热", &p), words("暖气不热"));
+        // 4,096 bits hold a few dozen place bigrams with few false hits.
+        let mut q = PlaceGrams::default();
+        q.add("朝阳区呼家楼街道金台里社区十四号楼三单元");
+        let hits = (0..=u16::MAX).filter(|h| q.contains(*h)).count();
+        assert!(hits < 65_536 / 64, "{hits}");
     }
 
     #[test]

@@ -206,22 +206,6 @@ impl Gazetteer {
     pub(crate) fn name_count(&self) -> usize {
         self.names.len()
     }
-
-    /// Byte spans of the district and street names in `text` (bare names of
-    /// any length included), leftmost-longest: where an address's
-    /// jurisdiction ends and its own detail (compound, building) begins.
-    pub(crate) fn jurisdiction_spans<'t>(
-        &'t self,
-        text: &'t str,
-    ) -> impl Iterator<Item = (usize, usize)> + 't {
-        self.automaton
-            .leftmost_find_iter(text)
-            .filter(|m| {
-                let (a, _) = self.names[m.value() as usize].places;
-                self.places[a as usize].level() <= 1
-            })
-            .map(|m| (m.start(), m.end()))
-    }
 }
 
 impl std::fmt::Debug for Gazetteer {

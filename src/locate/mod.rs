@@ -290,15 +290,6 @@ impl Locator {
         self.gazetteer.name(name)
     }
 
-    /// Byte spans of the district and street names in `text`, for reading
-    /// what an address says beyond its jurisdiction (the incident index).
-    pub(crate) fn jurisdiction_spans<'t>(
-        &'t self,
-        text: &'t str,
-    ) -> impl Iterator<Item = (usize, usize)> + 't {
-        self.gazetteer.jurisdiction_spans(text)
-    }
-
     /// Locates a ticket. Invalid coordinates are ignored here (the router
     /// rejects them before calling this).
     ///
