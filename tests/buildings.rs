@@ -1,9 +1,10 @@
 //! 一楼一码: the building registry, tickets located by their building code,
 //! the route line that carries it, and `hotline qr` round trips.
 
-use std::io::Write;
+mod common;
+
+use common::{hotline, stderr};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use hotline_router::{
@@ -13,7 +14,6 @@ use hotline_router::{
 use jiff::Timestamp;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hotline");
 const HEADER: &str = "code,name,address,community_code,lon,lat\n";
 
 fn router() -> &'static Router {
@@ -344,22 +344,6 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
-}
-
-fn hotline(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hotline binary runs");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! The `hotline` binary end to end: train → predict → evaluate → route on
 //! small inline data, and the errors a user can make.
 
-use std::io::Write;
+mod common;
+
+use common::{hotline, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use hotline_router::classify::model::Model;
 use hotline_router::{jsonl, Router, RouterConfig};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_hotline");
 
 /// A fresh directory under the system's temp dir, removed when dropped.
 struct TempDir(PathBuf);
@@ -38,30 +38,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Runs `hotline` with `args`, `stdin` as its standard input.
-fn hotline(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hotline binary runs");
-    let mut input = child.stdin.take().unwrap();
-    let bytes = stdin.to_vec();
-    // Written from another thread, so a large output cannot block the input.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&bytes);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn stdout(o: &Output) -> String {

@@ -1,39 +1,15 @@
 //! `hotline incidents` end to end: the route line plus the incident, one
 //! line per input line in order, time from the tickets, error lines.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use std::process::Output;
+
+use common::{hotline, stderr};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hotline");
-
-fn hotline(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hotline binary runs");
-    let mut input = child.stdin.take().unwrap();
-    let bytes = stdin.to_vec();
-    // Written from another thread, so a large output cannot block the input.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&bytes);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
 fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
     String::from_utf8(o.stdout.clone()).expect("UTF-8")
 }
 

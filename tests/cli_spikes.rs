@@ -1,11 +1,14 @@
 //! `hotline generate` and `hotline alerts` end to end: generated days,
 //! an injected burst piped through the detector, and the errors a user can
 //! make.
+mod common;
+
+use common::{hotline, stderr};
 
 #[path = "support/burst.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
 
 use hotline_router::{Router, Ticket};
@@ -14,30 +17,6 @@ use serde_json::Value;
 use support::{burst, Problem};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hotline");
-
-/// Runs `hotline` with `args`, `stdin` as its standard input.
-fn hotline(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the hotline binary runs");
-    let mut input = child.stdin.take().unwrap();
-    let bytes = stdin.to_vec();
-    // Written from another thread, so a large output cannot block the input.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&bytes);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    output
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Asserts a successful run and returns its stdout.
 fn ok(o: &Output) -> String {
