@@ -130,7 +130,7 @@ pub mod config;
 pub mod dispatch;
 pub mod error;
 pub mod evaluate;
-mod fnv;
+mod hash;
 pub mod incident;
 pub mod journal;
 pub mod jsonl;

@@ -994,5 +994,5 @@ fn refuse_linked(record: &TicketRecord) -> Result<(), OpError> {
 /// snapshots): 64-bit FNV-1a. Two ids share one with odds of about
 /// n / 2^64 — a fresh id is wrongly refused as purged practically never.
 fn fingerprint(id: &str) -> u64 {
-    crate::fnv::fnv1a(id.as_bytes())
+    crate::hash::fnv1a(id.as_bytes())
 }

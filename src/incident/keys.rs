@@ -103,21 +103,12 @@ pub(super) fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
 
 /// A string's 64-bit fingerprint (FNV-1a).
 pub(super) fn fingerprint(s: &str) -> u64 {
-    crate::fnv::fnv1a(s.as_bytes())
+    crate::hash::fnv1a(s.as_bytes())
 }
 
 /// Two hashes combined into one that is never 0 (0 means "none").
 pub(super) fn combine(a: u64, b: u64) -> u64 {
-    mix(a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b).max(1)
-}
-
-/// MurmurHash3's 64-bit finaliser.
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
+    crate::hash::mix(a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b).max(1)
 }
 
 #[cfg(test)]

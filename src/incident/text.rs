@@ -19,6 +19,7 @@
 use smallvec::SmallVec;
 
 use crate::classify::normalize::normalize;
+use crate::hash::mix;
 use crate::{CommunityId, DistrictId, Router, StreetId};
 
 /// Hashes kept per incident signature.
@@ -473,15 +474,6 @@ fn filler() -> &'static [u64; 1024] {
 
 fn pair(a: u32, b: u32) -> u16 {
     (mix(u64::from(a) << 32 | u64::from(b)) >> 48) as u16
-}
-
-/// MurmurHash3's 64-bit finaliser: every input bit moves every output bit.
-fn mix(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
 }
 
 #[cfg(test)]

@@ -48,21 +48,10 @@ fn is_cjk_punctuation(c: char) -> bool {
     matches!(c as u32, 0x2010..=0x206F | 0x3000..=0x303F | 0xFE30..=0xFE4F | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40 | 0xFF5B..=0xFF65)
 }
 
-/// The 64-bit finaliser of MurmurHash3 (Appleby, public domain): a fixed,
-/// well-mixed permutation of the key.
-#[inline]
-fn mix(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
-}
-
 /// The bucket of an n-gram key under `bits` bits of hash.
 #[inline]
 pub(crate) fn bucket(key: u64, bits: u8) -> u32 {
-    (mix(key) >> (64 - u32::from(bits))) as u32
+    (crate::hash::mix(key) >> (64 - u32::from(bits))) as u32
 }
 
 /// Calls `f(key)` for every n-gram of `text`, in order of their last
@@ -152,6 +141,6 @@ mod tests {
     fn buckets_are_fixed_across_versions() {
         // A saved model depends on these exact values: never change them.
         assert_eq!(bucket(u64::from('暖'), 20), bucket(u64::from('暖'), 20));
-        assert_eq!(mix(1), 0xb456_bcfc_34c2_cb2c);
+        assert_eq!(crate::hash::mix(1), 0xb456_bcfc_34c2_cb2c);
     }
 }

@@ -19,7 +19,7 @@
 
 use super::{Entry, Inner, ModelError, Row, MAX_BITS, MAX_LABELS};
 // FNV-1a: enough to catch a corrupt file.
-use crate::fnv::fnv1a;
+use crate::hash::fnv1a;
 
 const MAGIC: &[u8; 8] = b"HLRMODEL";
 const VERSION: u32 = 1;
