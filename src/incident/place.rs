@@ -158,16 +158,6 @@ fn first_two(s: &str) -> Option<(char, char)> {
     Some((chars.next()?, chars.next()?))
 }
 
-/// Suffixes of street names, removed to find their bare form.
-const STREET_SUFFIXES: &[&str] = &[
-    "街道办事处",
-    "地区办事处",
-    "街道",
-    "地区",
-    "办事处",
-    "镇",
-    "乡",
-];
 /// Suffixes of district names.
 const DISTRICT_SUFFIXES: &[&str] = &["自治县", "新区", "区", "县"];
 /// Community name suffixes and the short form callers use instead.
@@ -214,7 +204,10 @@ impl Prefixes {
         }
         for s in streets {
             add(s, true);
-            if let Some(bare) = STREET_SUFFIXES.iter().find_map(|x| s.strip_suffix(x)) {
+            if let Some(bare) = crate::locate::gazetteer::STREET_SUFFIXES
+                .iter()
+                .find_map(|x| s.strip_suffix(x))
+            {
                 add(bare, true);
                 add(&format!("{bare}街道"), true);
             }

@@ -59,7 +59,7 @@ enum Form {
 }
 
 /// Suffixes stripped from street names, longest first.
-const STREET_SUFFIXES: &[&str] = &[
+pub(crate) const STREET_SUFFIXES: &[&str] = &[
     "街道办事处",
     "地区办事处",
     "街道",
