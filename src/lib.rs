@@ -140,6 +140,12 @@ pub mod report;
 mod rng;
 pub mod router;
 pub mod rules;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod store;
 pub mod ticket;
 pub mod workload;
 

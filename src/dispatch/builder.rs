@@ -10,8 +10,8 @@ use parking_lot::{Mutex, RwLock};
 
 use super::restore::{Rebuild, RestoreError};
 use super::{
-    Clock, DispatchConfig, Dispatcher, DueIndex, Event, Hasher, Incidents, Linker, Shared, Sink,
-    SystemClock,
+    Change, Clock, DispatchConfig, Dispatcher, DueIndex, Event, Hasher, Incidents, Linker, Shared,
+    Sink, SinkError, SystemClock,
 };
 use crate::journal::Journal;
 use crate::router::Router;
@@ -44,6 +44,28 @@ pub struct DispatcherBuilder {
     pub(super) sink: Option<Arc<dyn Sink>>,
     pub(super) snapshot_every: u64,
     pub(super) linker: Option<Box<dyn Linker>>,
+    pub(super) observer: Option<Arc<Observer>>,
+}
+
+/// A function told of every change the sink accepted: see
+/// [`DispatcherBuilder::observe`].
+pub(super) type Observer = dyn Fn(&[Change<'_>]) + Send + Sync;
+
+/// The sink (if any), then the observer: what the runtime persists through
+/// when [`DispatcherBuilder::observe`] was called.
+struct Observed {
+    sink: Option<Arc<dyn Sink>>,
+    observer: Arc<Observer>,
+}
+
+impl Sink for Observed {
+    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
+        if let Some(sink) = &self.sink {
+            sink.persist(changes)?;
+        }
+        (self.observer)(changes);
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for DispatcherBuilder {
@@ -53,6 +75,7 @@ impl std::fmt::Debug for DispatcherBuilder {
             .field("sink", &self.sink.is_some())
             .field("snapshot_every", &self.snapshot_every)
             .field("linker", &self.linker.is_some())
+            .field("observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +89,7 @@ impl DispatcherBuilder {
             sink: None,
             snapshot_every: SNAPSHOT_EVERY,
             linker: None,
+            observer: None,
         }
     }
 
@@ -105,6 +129,44 @@ impl DispatcherBuilder {
     /// [`open_journal`](Self::open_journal) it is fed the open tickets.
     pub fn linker(mut self, linker: impl Linker + 'static) -> Self {
         self.linker = Some(Box::new(linker));
+        self
+    }
+
+    /// Tells `observer` of every change once the sink (the journal, if
+    /// any) has accepted it — the events of each acknowledged operation,
+    /// in each ticket's order — e.g. to stream lifecycle events to
+    /// dashboards. A refused operation is never observed.
+    ///
+    /// It is called on the operating thread with the ticket's lock held,
+    /// just before the change is applied and the operation acknowledged:
+    /// keep it short and non-blocking (hand the events to a channel), and
+    /// never call back into the dispatcher. A panic in it refuses the
+    /// operation like a sink's error would.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use hotline_router::dispatch::{Change, Dispatcher};
+    /// use hotline_router::{Router, Ticket};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let tap = seen.clone();
+    /// let d = Dispatcher::builder(Router::beijing())
+    ///     .observe(move |changes: &[Change<'_>]| {
+    ///         for change in changes {
+    ///             if let Change::Events { events, .. } = change {
+    ///                 let mut seen = tap.lock().unwrap();
+    ///                 seen.extend(events.iter().map(|e| e.kind.name().to_string()));
+    ///             }
+    ///         }
+    ///     })
+    ///     .build();
+    /// d.submit(Ticket::new("T1", "楼道灯坏了").with_address("朝阳区呼家楼街道")).unwrap();
+    /// assert_eq!(*seen.lock().unwrap(), ["received", "dispatched"]);
+    /// ```
+    pub fn observe(mut self, observer: impl Fn(&[Change<'_>]) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
         self
     }
 
@@ -155,6 +217,10 @@ impl DispatcherBuilder {
         journal: Option<Journal>,
         tickets: usize,
     ) -> Dispatcher {
+        let sink = match self.observer {
+            Some(observer) => Some(Arc::new(Observed { sink, observer }) as Arc<dyn Sink>),
+            None => sink,
+        };
         let mut config = self.config;
         // A lease of zero would let claim/expire cycles grow a history
         // without bound in no time.

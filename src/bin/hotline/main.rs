@@ -10,6 +10,7 @@
 //! hotline generate --days N --seed S [--start DATE] [--cold-snap DATE] [--per-day N] [--clean]
 //! hotline alerts   [--history PAST.jsonl] [route options] < tickets.jsonl > alerts.jsonl
 //! hotline incidents [route options] < tickets.jsonl > linked.jsonl
+//! hotline serve    [--addr HOST:PORT] [--journal DIR] [--api-key KEY …] [--agency-token AGENCY=TOKEN …] [route options]
 //! ```
 //!
 //! * `train` fits a [`Trainer`](hotline_router::classify::model::Trainer)
@@ -41,6 +42,7 @@ mod predict;
 mod qr;
 mod report;
 mod route;
+mod serve;
 mod train;
 
 use std::io;
@@ -79,6 +81,9 @@ enum Command {
     /// Route JSON Lines tickets and link each to its incident (same problem,
     /// same place, within a window); tickets need received_at.
     Incidents(incidents::IncidentsArgs),
+    /// Serve Open311 intake, the worker API and a live dashboard over a
+    /// journaled dispatcher (needs the `server` feature).
+    Serve(serve::ServeArgs),
 }
 
 /// Why a subcommand failed, and so the exit code.
@@ -144,6 +149,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args),
         Command::Alerts(args) => alerts::run(args),
         Command::Incidents(args) => incidents::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,7 @@
+//! The live dashboard at `/`.
+
+use super::state::AppState;
+
+pub(crate) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+}

@@ -1,0 +1,57 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use crate::dispatch::Dispatcher;
+
+use super::{Live, ServerConfig};
+
+/// The handlers' shared state: cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    dispatcher: Dispatcher,
+    live: Live,
+    config: ServerConfig,
+}
+
+impl AppState {
+    pub(crate) fn new(dispatcher: Dispatcher, live: Live, config: ServerConfig) -> AppState {
+        AppState(Arc::new(Inner {
+            dispatcher,
+            live,
+            config,
+        }))
+    }
+
+    pub(crate) fn dispatcher(&self) -> &Dispatcher {
+        &self.0.dispatcher
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn live(&self) -> &Live {
+        &self.0.live
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn config(&self) -> &ServerConfig {
+        &self.0.config
+    }
+
+    /// Runs `f` on the dispatcher on tokio's blocking pool: a dispatcher
+    /// call may wait for the journal's sync, which must not stall the
+    /// async workers (and there, concurrent requests share one sync).
+    #[allow(dead_code)]
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Dispatcher) -> T + Send + 'static,
+    ) -> T {
+        let d = self.0.dispatcher.clone();
+        match tokio::task::spawn_blocking(move || f(&d)).await {
+            Ok(v) => v,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Stores for the dispatcher's events beyond the crate's own journal
+//! (feature `postgres`).
