@@ -18,6 +18,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
+mod common;
+
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
 const XUEYUAN: &str = "street:110108010";
@@ -933,4 +935,106 @@ async fn a_stream_joined_late_looks_tickets_up_and_a_lagging_one_is_told() {
     assert!(seen
         .iter()
         .all(|e| e.data["ticket"].as_str().unwrap().starts_with('N')));
+}
+
+#[tokio::test]
+async fn linked_callers_act_through_their_head_and_the_center_splits_them() {
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let d = Dispatcher::builder(Router::beijing())
+        .clock(clock.clone())
+        .linker(common::PrefixLinker::new(SignedDuration::from_hours(2), 4))
+        .build();
+    let app = Server::new(d.clone(), Live::new(), config()).app();
+    d.submit(noise("T1", &clock)).unwrap();
+    let joined = d.submit(noise("T2", &clock)).unwrap();
+    assert_eq!(joined.incident.as_deref(), Some("T1"));
+
+    let (status, view) = get(&app, "/api/tickets/T2", "hu-token").await;
+    assert_eq!(
+        (status, view["state"].as_str()),
+        (StatusCode::OK, Some("linked"))
+    );
+    assert_eq!(view["incident"]["head"], "T1");
+    assert_eq!(view["incident"]["callers"], 2);
+    let (_, claim) = post(&app, "/api/claim", "hu-token", json!({"worker": "wang"})).await;
+    assert_eq!(
+        (claim["id"].as_str(), claim["callers"].as_u64()),
+        (Some("T1"), Some(2))
+    );
+
+    let (status, err) = post(
+        &app,
+        "/api/tickets/T2/respond",
+        "hu-token",
+        json!({"worker": "wang"}),
+    )
+    .await;
+    assert_eq!((status, kind(&err)), (StatusCode::CONFLICT, "linked"));
+    let split = json!({"worker": "lead", "reason": "a different flat"});
+    assert_eq!(
+        post(&app, "/api/tickets/T2/split", "hu-token", split.clone())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, t) = post(&app, "/api/tickets/T2/split", "center-token", split.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(
+        (t["state"].as_str(), t["incident"].as_str()),
+        (Some("dispatched"), None)
+    );
+    assert_eq!(d.record("T2").unwrap().state(), State::Dispatched);
+    let (status, err) = post(&app, "/api/tickets/T2/split", "center-token", split).await;
+    assert_eq!((status, kind(&err)), (StatusCode::CONFLICT, "not_linked"));
+}
+
+/// A sink that refuses everything once told to.
+#[derive(Default)]
+struct Refusing(std::sync::atomic::AtomicBool);
+
+impl hotline_router::dispatch::Sink for Refusing {
+    fn persist(
+        &self,
+        _: &[hotline_router::dispatch::Change<'_>],
+    ) -> Result<(), hotline_router::dispatch::SinkError> {
+        if self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(hotline_router::dispatch::SinkError::new("disk full"));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_refusing_journal_is_503_and_changes_nothing() {
+    let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
+    let sink = Arc::new(Refusing::default());
+    let d = Dispatcher::builder(Router::beijing())
+        .clock(clock.clone())
+        .sink(sink.clone())
+        .build();
+    let app = Server::new(d.clone(), Live::new(), config()).app();
+    d.submit(noise("T1", &clock)).unwrap();
+    d.submit(noise("T2", &clock)).unwrap();
+    post(&app, "/api/claim", "hu-token", json!({"worker": "wang"})).await;
+    sink.0.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let (status, err) = post(
+        &app,
+        "/api/tickets/T1/respond",
+        "hu-token",
+        json!({"worker": "wang"}),
+    )
+    .await;
+    assert_eq!(
+        (status, kind(&err)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    );
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("disk full"));
+    let (status, _) = post(&app, "/api/claim", "hu-token", json!({"worker": "li"})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(d.record("T1").unwrap().state(), State::Claimed);
+    assert_eq!(d.record("T2").unwrap().state(), State::Dispatched);
 }

@@ -82,9 +82,10 @@
 //!
 //! `GET /api/events` streams each acknowledged lifecycle event as
 //! `event: <name>` (`received`, `dispatched`, `claimed`, …),
-//! `id: <ticket>/<seq>`, `data: <`[`LiveEvent`](crate::server::LiveEvent)`
-//! JSON>`, with a keep-alive comment every 15 s. A client too slow to keep
-//! up misses the oldest events and is told so:
+//! `id: <ticket>/<seq>` and `data:` the
+//! [`LiveEvent`](crate::server::LiveEvent) as JSON, with a keep-alive
+//! comment every 15 s. A client too slow to keep up misses the oldest
+//! events and is told so:
 //! `event: lagged`, `data: {"missed": N}`, then the stream continues.
 //! An agency's token gets the events of the tickets its agency held by
 //! the time of the event (from their dispatch to it on); the center's
