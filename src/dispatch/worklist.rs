@@ -66,6 +66,50 @@ impl WorkList {
     }
 }
 
+impl super::Dispatcher {
+    /// Calls `f` with every open ticket `agency` holds: its work items
+    /// (dispatched, claimed or responded), without the tickets linked to
+    /// them — the tickets [`open_at`](super::Dispatcher::open_at) counts,
+    /// in no particular order.
+    ///
+    /// It passes over every record, like
+    /// [`for_each_record`](super::Dispatcher::for_each_record) (and `f` runs
+    /// under the same rules): the work list itself keeps only the waiting
+    /// tickets, and only in the order they are claimed. For the count
+    /// alone, `open_at` is constant-time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::dispatch::Dispatcher;
+    /// use hotline_router::{Router, Ticket};
+    ///
+    /// let d = Dispatcher::builder(Router::beijing()).build();
+    /// d.submit(Ticket::new("T1", "挪车").with_address("海淀区学院路街道")).unwrap();
+    /// d.submit(Ticket::new("T2", "挪车").with_address("海淀区学院路街道")).unwrap();
+    /// d.claim("street:110108010", "w1").unwrap();
+    /// let mut open = Vec::new();
+    /// d.for_each_open_at("street:110108010", |r| open.push((r.ticket().id.clone(), r.state())));
+    /// open.sort_by(|a, b| a.0.cmp(&b.0));
+    /// assert_eq!(open.len(), d.open_at("street:110108010"));
+    /// assert_eq!(open[0].1.as_str(), "claimed");
+    /// assert_eq!(open[1].1.as_str(), "dispatched");
+    /// ```
+    pub fn for_each_open_at(&self, agency: &str, mut f: impl FnMut(&super::TicketRecord)) {
+        use super::State;
+        self.for_each_record(|r| {
+            if r.agency() == agency
+                && matches!(
+                    r.state(),
+                    State::Dispatched | State::Claimed | State::Responded
+                )
+            {
+                f(r);
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
