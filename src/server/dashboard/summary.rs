@@ -139,13 +139,21 @@ struct Feed {
     alerts: VecDeque<Alert>,
 }
 
+/// The map last drawn: when, for which counts.
+#[derive(Debug)]
+struct Drawn {
+    at: Instant,
+    counts: Vec<(String, u64)>,
+    svg: Arc<str>,
+}
+
 /// The dashboard's state over one dispatcher.
 #[derive(Debug)]
 pub(crate) struct Board {
     dispatcher: Dispatcher,
     feed: Mutex<Feed>,
     heavy: Mutex<Option<(Instant, Arc<Heavy>)>>,
-    map: Mutex<Option<(Instant, Vec<(String, u64)>, Arc<str>)>>,
+    map: Mutex<Option<Drawn>>,
     regions: Vec<(String, Region)>,
     version: watch::Sender<u64>,
 }
@@ -370,9 +378,9 @@ impl Board {
                 .collect()
         };
         let mut cached = self.map.lock();
-        if let Some((at, drawn, svg)) = &*cached {
-            if *drawn == counts || at.elapsed() < FRESH {
-                return svg.clone();
+        if let Some(drawn) = &*cached {
+            if drawn.counts == counts || drawn.at.elapsed() < FRESH {
+                return drawn.svg.clone();
             }
         }
         let router = self.dispatcher.router();
@@ -396,7 +404,11 @@ impl Board {
         let svg: Arc<str> = map::map(&areas)
             .replacen("<svg ", r#"<svg xmlns="http://www.w3.org/2000/svg" "#, 1)
             .into();
-        *cached = Some((Instant::now(), counts, svg.clone()));
+        *cached = Some(Drawn {
+            at: Instant::now(),
+            counts,
+            svg: svg.clone(),
+        });
         svg
     }
 }
