@@ -32,7 +32,7 @@ const PAD: f64 = 16.0;
 const LEGEND: f64 = 64.0;
 
 /// One district to draw.
-pub(super) struct Area<'a> {
+pub(crate) struct Area<'a> {
     pub code: &'a str,
     pub name: &'a str,
     pub volume: u32,
@@ -153,7 +153,7 @@ fn anchor(region: &Region, proj: &Projection) -> (f64, f64, f64) {
 }
 
 /// The map as an SVG element; each district one `<path id="d-CODE">`.
-pub(super) fn map(areas: &[Area<'_>]) -> String {
+pub(crate) fn map(areas: &[Area<'_>]) -> String {
     if areas.is_empty() {
         return String::new();
     }

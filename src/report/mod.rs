@@ -84,7 +84,7 @@ use crate::{Decision, JurisdictionsConfig, Region, Router, Ticket};
 mod chart;
 mod counts;
 mod html;
-mod map;
+pub(crate) mod map;
 mod summary;
 
 use counts::Counts;
@@ -400,7 +400,7 @@ impl ReportBuilder {
 }
 
 /// The embedded Beijing polygons of the districts whose codes the router has.
-fn beijing_regions(router: &Router) -> Vec<(String, Region)> {
+pub(crate) fn beijing_regions(router: &Router) -> Vec<(String, Region)> {
     let j = router.jurisdictions();
     JurisdictionsConfig::beijing()
         .districts

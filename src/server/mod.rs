@@ -39,7 +39,7 @@
 //! share one group commit.
 
 mod config;
-mod dashboard;
+pub mod dashboard;
 mod live;
 pub mod open311;
 mod state;
