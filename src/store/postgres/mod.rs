@@ -175,7 +175,7 @@ pub enum PgError {
     )]
     SchemaName(String),
     /// PostgreSQL could not be reached (or refused the login).
-    #[error("cannot connect to PostgreSQL: {0}")]
+    #[error("cannot connect to PostgreSQL: {}", detail(.0))]
     Connect(#[source] postgres::Error),
     /// Another server is the schema's writer.
     #[error(
@@ -212,14 +212,20 @@ pub enum PgError {
     #[error(transparent)]
     Restore(#[from] RestoreError),
     /// A query failed.
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", detail(.0))]
     Postgres(#[from] postgres::Error),
     /// A write failed: the store is poisoned.
-    #[error("writing to PostgreSQL failed, every later operation is refused: {0}")]
+    #[error(
+        "writing to PostgreSQL failed, every later operation is refused: {}",
+        detail(.0)
+    )]
     Write(#[source] postgres::Error),
     /// The writer's (or the standby's lock-waiting) session was lost: its
     /// lock is gone with it.
-    #[error("the PostgreSQL session holding the writer's lock was lost: {0}")]
+    #[error(
+        "the PostgreSQL session holding the writer's lock was lost: {}",
+        detail(.0)
+    )]
     Lost(#[source] postgres::Error),
     /// A thread of the store could not be started.
     #[error("cannot start a thread: {0}")]
@@ -227,6 +233,15 @@ pub enum PgError {
     /// A standby stopped before taking over.
     #[error("the standby stopped: {0}")]
     Stopped(String),
+}
+
+/// A PostgreSQL error with what the server said (its `Display` alone is
+/// "db error"), or the I/O error underneath.
+fn detail(e: &postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(source) => format!("{e}: {source}"),
+        None => e.to_string(),
+    }
 }
 
 impl DispatcherBuilder {
