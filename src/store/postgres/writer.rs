@@ -227,8 +227,9 @@ impl Drop for Handle {
 }
 
 /// Takes everything pending, writes it as one transaction, wakes its
-/// callers; until closed (what is pending is written first) or poisoned.
-/// The session, and with it the lock, ends when `client` drops.
+/// callers; until closed (what is pending is written first, then the lock
+/// released) or poisoned (the session, and with it the lock, ends when
+/// `client` drops).
 fn write_loop(s: &Shared, mut client: Client, insert: &Statement) {
     loop {
         let (batch, records) = {
@@ -245,6 +246,11 @@ fn write_loop(s: &Shared, mut client: Client, insert: &Statement) {
                 }
             }
             if queue.pending.is_empty() {
+                drop(queue);
+                // Closed with everything written: release the lock now,
+                // not when the server gets round to ending the session, so
+                // that a restart right after finds it free.
+                let _ = client.execute("SELECT pg_advisory_unlock_all()", &[]);
                 return;
             }
             let batch = queue.filling;
