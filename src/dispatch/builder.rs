@@ -211,6 +211,21 @@ impl DispatcherBuilder {
         Ok(d)
     }
 
+    /// The runtime from `rebuild` (what a store read back, with work-list
+    /// numbers and purges, unlike [`restore`](Self::restore)), persisting
+    /// through `sink` from now on — operations cut off mid-way are
+    /// completed through it too. Replaces any [`sink`](Self::sink).
+    #[cfg(feature = "postgres")]
+    pub(crate) fn restore_rebuild(
+        self,
+        sink: Arc<dyn Sink>,
+        rebuild: Rebuild,
+    ) -> Result<Dispatcher, RestoreError> {
+        let d = self.assemble(Some(sink), None, rebuild.len());
+        rebuild.install(&d)?;
+        Ok(d)
+    }
+
     pub(super) fn assemble(
         self,
         sink: Option<Arc<dyn Sink>>,

@@ -26,9 +26,11 @@ use crate::journal::{Journal, JournalError, JournalOptions, Recovery, Replayed, 
 /// Purged-id fingerprints per snapshot item.
 const FINGERPRINTS_PER_ITEM: usize = 100_000;
 
+/// One [`Change`] as a log record: the journal's records, and the rows of
+/// other stores (`store::postgres`), have this one JSON shape.
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
-enum LogRecord<'a> {
+pub(crate) enum LogRecord<'a> {
     Events {
         events: &'a [Event],
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,9 +39,10 @@ enum LogRecord<'a> {
     Purged(&'a [String]),
 }
 
+/// A [`LogRecord`] read back.
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum OwnedLogRecord {
+pub(crate) enum OwnedLogRecord {
     Events {
         events: Vec<Event>,
         #[serde(default)]
@@ -92,14 +95,35 @@ impl Serialize for History<'_> {
 /// group commit.
 struct JournalSink(Journal);
 
+impl<'a> LogRecord<'a> {
+    pub(crate) fn of(change: &Change<'a>) -> LogRecord<'a> {
+        match *change {
+            Change::Events { events, queued } => LogRecord::Events { events, queued },
+            Change::Purged(ids) => LogRecord::Purged(ids),
+        }
+    }
+}
+
+impl OwnedLogRecord {
+    /// Applies the record, read at `index`, to `rebuild`.
+    pub(crate) fn apply(self, index: u64, rebuild: &mut Rebuild) -> Result<(), RestoreError> {
+        match self {
+            OwnedLogRecord::Events { events, queued } => {
+                for event in events {
+                    rebuild.event(index, event, queued)?;
+                }
+            }
+            OwnedLogRecord::Purged(ids) => rebuild.purge(&ids),
+        }
+        Ok(())
+    }
+}
+
 impl Sink for JournalSink {
     fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
         let mut payloads: SmallVec<[Vec<u8>; 1]> = SmallVec::with_capacity(changes.len());
         for change in changes {
-            let record = match *change {
-                Change::Events { events, queued } => LogRecord::Events { events, queued },
-                Change::Purged(ids) => LogRecord::Purged(ids),
-            };
+            let record = LogRecord::of(change);
             payloads.push(serde_json::to_vec(&record).map_err(SinkError::from_source)?);
         }
         let slices: SmallVec<[&[u8]; 1]> = payloads.iter().map(Vec::as_slice).collect();
@@ -245,14 +269,8 @@ impl Replay {
             }
             Replayed::Log { payload, .. } => {
                 self.flush()?;
-                match serde_json::from_slice(&payload)? {
-                    OwnedLogRecord::Events { events, queued } => {
-                        for event in events {
-                            self.rebuild.event(index, event, queued)?;
-                        }
-                    }
-                    OwnedLogRecord::Purged(ids) => self.rebuild.purge(&ids),
-                }
+                let record: OwnedLogRecord = serde_json::from_slice(&payload)?;
+                record.apply(index, &mut self.rebuild)?;
             }
         }
         Ok(())

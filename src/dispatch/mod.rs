@@ -107,11 +107,15 @@ use smallvec::{smallvec, SmallVec};
 pub use builder::DispatcherBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use durable::OpenError;
+#[cfg(feature = "postgres")]
+pub(crate) use durable::{LogRecord, OwnedLogRecord};
 pub use incidents::IncidentView;
 pub use lifecycle::{
     Evaluation, Event, EventKind, Link, Routing, State, TicketRecord, TransitionError,
 };
 pub use linker::Linker;
+#[cfg(feature = "postgres")]
+pub(crate) use restore::Rebuild;
 pub use restore::RestoreError;
 pub use sink::{Change, Sink, SinkError};
 pub use types::{Claim, Counts, DispatchConfig, OpError, Overdue, Receipt, SubmitError};

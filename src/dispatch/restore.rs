@@ -135,7 +135,7 @@ impl Rebuild {
 
     /// Takes whole tickets from a snapshot, each already in its slot (built
     /// in parallel by the caller).
-    pub(crate) fn tickets(&mut self, tickets: Vec<(Arc<str>, Arc<Slot>)>) {
+    pub(super) fn tickets(&mut self, tickets: Vec<(Arc<str>, Arc<Slot>)>) {
         self.records.reserve(tickets.len());
         for (key, slot) in tickets {
             if let Some(record) = &slot.lock().record {
