@@ -468,39 +468,39 @@ async fn get_requests_filters_by_ids_window_status_and_code() {
     };
     let base = "/open311/v2/requests.json";
     // The default window is the last 90 days.
-    assert_eq!(ids(base.to_string()).await, [c.clone()]);
+    assert_eq!(ids(base.to_string()).await, [c.as_str()]);
     let window = "start_date=2026-06-01T00:00:00%2B08:00&end_date=2026-06-03T00:00:00Z";
     assert_eq!(
         ids(format!("{base}?{window}")).await,
-        [b.clone(), a.clone()]
+        [b.as_str(), a.as_str()]
     );
     assert_eq!(
         ids(format!("{base}?{window}&status=closed")).await,
-        [b.clone()]
+        [b.as_str()]
     );
     assert_eq!(
         ids(format!("{base}?{window}&status=open")).await,
-        [a.clone()]
+        [a.as_str()]
     );
     assert_eq!(
         ids(format!("{base}?{window}&status=open,closed")).await,
-        [b.clone(), a.clone()]
+        [b.as_str(), a.as_str()]
     );
     assert_eq!(
         ids(format!("{base}?{window}&service_code=heating")).await,
-        [a.clone()]
+        [a.as_str()]
     );
     assert_eq!(
         ids(format!(
             "{base}?{window}&service_code=heating,utilities.power"
         ))
         .await,
-        [b.clone(), a.clone()]
+        [b.as_str(), a.as_str()]
     );
     // A bare date is its day in the router's time zone.
     assert_eq!(
         ids(format!("{base}?start_date=2026-06-02&end_date=2026-06-03")).await,
-        [b.clone()]
+        [b.as_str()]
     );
     // Ids override every other filter, unknown ones are left out.
     assert_eq!(
@@ -508,7 +508,7 @@ async fn get_requests_filters_by_ids_window_status_and_code() {
             "{base}?service_request_id={a},nope,{c}&status=closed"
         ))
         .await,
-        [a.clone(), c.clone()]
+        [a.as_str(), c.as_str()]
     );
 
     let closed = request(&app, &b).await;

@@ -97,13 +97,12 @@ pub(crate) fn routes() -> axum::Router<AppState> {
 }
 
 /// The resource and format of a path segment, or the 404 for it.
-fn resource(file: &str) -> Result<(&str, Format), Response> {
+fn resource(file: &str) -> Result<(&str, Format), ApiError> {
     Format::split(file).map_err(|stem| {
         ApiError::not_found(
             Format::Json,
             format!("{stem:?}: no such resource format (use .json or .xml)"),
         )
-        .into_response()
     })
 }
 
@@ -114,10 +113,10 @@ fn not_found(format: Format, file: &str) -> Response {
 fn query_pairs(
     format: Format,
     query: Result<Query<Pairs>, QueryRejection>,
-) -> Result<Pairs, Response> {
+) -> Result<Pairs, ApiError> {
     query
         .map(|Query(q)| q)
-        .map_err(|e| ApiError::bad_request(format, e.body_text()).into_response())
+        .map_err(|e| ApiError::bad_request(format, e.body_text()))
 }
 
 async fn get_top(
@@ -127,11 +126,11 @@ async fn get_top(
 ) -> Response {
     let (stem, format) = match resource(&file) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     let pairs = match query_pairs(format, query) {
         Ok(p) => p,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     match stem {
         "services" => {
@@ -152,7 +151,7 @@ async fn post_top(
 ) -> Response {
     let (stem, format) = match resource(&file) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => return e.into_response(),
     };
     if stem != "requests" {
         return not_found(format, &file);
@@ -173,13 +172,13 @@ async fn post_top(
 async fn get_service(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     match resource(&file) {
         Ok((code, format)) => services::definition(format, &state.dispatcher().router(), code),
-        Err(e) => e,
+        Err(e) => e.into_response(),
     }
 }
 
 async fn get_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     match resource(&file) {
         Ok((id, format)) => requests::get_one(state, format, id.to_string()).await,
-        Err(e) => e,
+        Err(e) => e.into_response(),
     }
 }

@@ -19,7 +19,10 @@ const KEYWORDS_PER_SERVICE: usize = 12;
 /// The service list of the router it was built for; rebuilt when the
 /// dispatcher's router is reloaded (scanning the keywords is not free).
 #[derive(Debug, Default)]
-pub(crate) struct ServiceCache(Mutex<Option<(Arc<Router>, Arc<Vec<Record>>)>>);
+pub(crate) struct ServiceCache(Mutex<Option<Cached>>);
+
+/// A router and its services.
+type Cached = (Arc<Router>, Arc<Vec<Record>>);
 
 impl ServiceCache {
     pub(crate) fn services(&self, router: &Arc<Router>) -> Arc<Vec<Record>> {
