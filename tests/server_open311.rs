@@ -635,6 +635,19 @@ async fn body_limit_answers_413() {
     ]);
     let r = call(&app, "POST", "/open311/v2/requests.json", Some(&big)).await;
     r.assert_error(StatusCode::PAYLOAD_TOO_LARGE);
+    // Refused on its Content-Length alone, before the body is read.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/open311/v2/requests.xml")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::CONTENT_LENGTH, big.len())
+        .body(Body::from(big.clone()))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let body = String::from_utf8(body.to_vec()).unwrap();
+    assert!(body.contains("<code>413</code>"), "{body}");
     let small = form(&[("description", "路灯不亮"), ("address_string", "朝阳区")]);
     let r = call(&app, "POST", "/open311/v2/requests.json", Some(&small)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);

@@ -191,6 +191,30 @@ async fn spec_shaped(req: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_that_never_ends_is_answered_408_in_the_spec_shape() {
+        let mut config = ServerConfig::new();
+        config.timeout = std::time::Duration::from_millis(20);
+        let never = axum::Router::new().route(
+            "/open311/v2/slow.xml",
+            get(std::future::pending::<&'static str>),
+        );
+        let app = apply(never, &config);
+        let req = Request::builder()
+            .uri("/open311/v2/slow.xml")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT);
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("<code>408</code>"), "{body}");
+    }
 
     #[test]
     fn form_values_are_decoded() {
