@@ -374,7 +374,10 @@ mod tests {
     fn a_chosen_category_round_trips_and_is_absent_otherwise() {
         let t = Ticket::new("a", "x").with_category("heating");
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"id":"a","text":"x","channel":"phone","category":"heating"}"#);
+        assert_eq!(
+            json,
+            r#"{"id":"a","text":"x","channel":"phone","category":"heating"}"#
+        );
         assert_eq!(serde_json::from_str::<Ticket>(&json).unwrap(), t);
         let plain = serde_json::to_string(&Ticket::new("a", "x")).unwrap();
         assert!(!plain.contains("category"), "{plain}");
@@ -393,10 +396,17 @@ mod tests {
         assert_eq!(chosen.category().code(), "utilities.water");
         assert_eq!(chosen.classified_by(), ClassifiedBy::Caller);
         assert_eq!(chosen.confidence(), None);
-        assert!(chosen.explain().iter().any(|l| l.contains("chosen by the caller")));
+        assert!(chosen
+            .explain()
+            .iter()
+            .any(|l| l.contains("chosen by the caller")));
         // The words' category stays a secondary one.
         assert_eq!(chosen.to_record("a").categories[0], "utilities.water");
-        assert!(chosen.to_record("a").categories.iter().any(|c| c == "heating"));
+        assert!(chosen
+            .to_record("a")
+            .categories
+            .iter()
+            .any(|c| c == "heating"));
     }
 
     #[test]
