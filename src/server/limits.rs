@@ -167,9 +167,11 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
-/// Gives the bare 408 and 413 of the layers the spec's error body.
+/// Gives the bare 408 and 413 of the layers the spec's error body, and
+/// the router's bare 404 and 405 under `/open311/`.
 async fn spec_shaped(req: Request, next: Next) -> Response {
     let format = Format::of_path(req.uri().path());
+    let open311 = req.uri().path().starts_with("/open311/");
     let resp = next.run(req).await;
     let status = resp.status();
     let bare = !resp.headers().contains_key(header::CONTENT_TYPE)
@@ -183,6 +185,16 @@ async fn spec_shaped(req: Request, next: Next) -> Response {
         }
         StatusCode::PAYLOAD_TOO_LARGE if bare => {
             error_response(status, format, "the request body is too large")
+        }
+        StatusCode::NOT_FOUND if bare && open311 => {
+            error_response(status, format, "no such Open311 resource")
+        }
+        StatusCode::METHOD_NOT_ALLOWED if bare && open311 => {
+            let mut shaped = error_response(status, format, "method not allowed here");
+            if let Some(allow) = resp.headers().get(header::ALLOW) {
+                shaped.headers_mut().insert(header::ALLOW, allow.clone());
+            }
+            shaped
         }
         _ => resp,
     }
