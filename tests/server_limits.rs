@@ -1,6 +1,7 @@
 //! The limits on the whole app through `Server::app()`: 429 per caller
-//! with Retry-After, 413 for a body too large, both in the spec's error
-//! shape. (408 is a unit test of `server::limits`: no route here is slow.)
+//! with Retry-After, 413 for a body too large, 503 when the registry is
+//! full, all in the spec's error shape. (408 is a unit test of
+//! `server::limits`: no route here is slow.)
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -133,4 +134,25 @@ async fn body_limit_answers_413() {
     let small = form(&[("description", "路灯不亮"), ("address_string", "朝阳区")]);
     let r = call(&app, "POST", "/open311/v2/requests.json", Some(&small)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_full_registry_answers_503() {
+    let mut capacity = hotline_router::dispatch::DispatchConfig::default();
+    capacity.capacity_total = 1;
+    let live = Live::new();
+    let d = Dispatcher::builder(Router::beijing())
+        .config(capacity)
+        .observe(live.observer())
+        .build();
+    let app = Server::new(d, live, ServerConfig::new()).app();
+    let report = form(&[
+        ("description", "路灯不亮"),
+        ("address_string", "朝阳区呼家楼街道"),
+    ]);
+    let first = call(&app, "POST", "/open311/v2/requests.json", Some(&report)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    call(&app, "POST", "/open311/v2/requests.json", Some(&report))
+        .await
+        .assert_error(StatusCode::SERVICE_UNAVAILABLE);
 }
