@@ -432,4 +432,11 @@ pub enum TicketError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The caller chose a category ([`Ticket::category`](crate::Ticket::category))
+    /// the router's taxonomy does not have.
+    #[error("unknown category {code:?}")]
+    UnknownCategory {
+        /// The code given.
+        code: String,
+    },
 }

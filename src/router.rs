@@ -318,6 +318,14 @@ impl Router {
                 lat: c.lat,
             });
         }
+        let chosen = match ticket.category.as_deref() {
+            None => None,
+            Some(code) => Some(inner.classifier.category_id(code).ok_or_else(|| {
+                TicketError::UnknownCategory {
+                    code: code.to_string(),
+                }
+            })?),
+        };
 
         // Invisible characters and full-width forms must not hide keywords.
         let text = normalize(&ticket.text);
@@ -328,7 +336,22 @@ impl Router {
         });
         let mut classification = inner.classifier.classify_on(&text, ticket.channel);
         let code = language.code();
-        let verdict = if inner.model_languages.is_empty()
+        let verdict = if let Some(chosen) = chosen {
+            // The caller's choice stands; what the words matched stays as
+            // secondary categories and for urgency.
+            let secondary = std::iter::once(classification.primary())
+                .chain(classification.secondary().iter().copied())
+                .filter(|c| *c != chosen && classification.score_of(*c) > 0)
+                .take(3)
+                .collect();
+            inner
+                .classifier
+                .set_primary(&mut classification, chosen, secondary);
+            Verdict {
+                by: ClassifiedBy::Caller,
+                ..Verdict::default()
+            }
+        } else if inner.model_languages.is_empty()
             || inner.model_languages.iter().any(|l| l == code)
         {
             self.blend(&mut classification, &text)
@@ -765,7 +788,12 @@ impl<'r> Decision<'r> {
                 ));
             }
         }
-        if self.verdict.by == ClassifiedBy::Model {
+        if self.verdict.by == ClassifiedBy::Caller {
+            out.push(format!(
+                "category {} chosen by the caller",
+                self.category().code()
+            ));
+        } else if self.verdict.by == ClassifiedBy::Model {
             // The keyword line below would explain a category not chosen.
         } else if c.score() > 0 {
             let words: Vec<String> = c
@@ -1107,6 +1135,9 @@ pub enum ClassifiedBy {
     Model,
     /// Keywords and the model agreed.
     Both,
+    /// The caller chose the category ([`Ticket::category`]); keywords still
+    /// decide urgency.
+    Caller,
 }
 
 /// The model's part in one decision.

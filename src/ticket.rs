@@ -160,6 +160,12 @@ pub struct Ticket {
     /// a [`Dispatcher`](crate::dispatch::Dispatcher) stamps it with its own
     /// clock before routing, so its records always hold a time.
     pub received_at: Option<Timestamp>,
+    /// The category the caller chose, by code (e.g. an Open311
+    /// `service_code`): the router then routes the ticket in it instead of
+    /// classifying its text, and refuses a code it does not know
+    /// ([`TicketError::UnknownCategory`](crate::TicketError::UnknownCategory)).
+    /// `None` (the usual case: callers describe, the router classifies).
+    pub category: Option<String>,
 }
 
 impl Ticket {
@@ -174,6 +180,7 @@ impl Ticket {
             channel: Channel::Phone,
             building: None,
             received_at: None,
+            category: None,
         }
     }
 
@@ -218,6 +225,25 @@ impl Ticket {
         self
     }
 
+    /// Sets the category the caller chose (see [`category`](Ticket::category)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::{Router, Ticket, TicketError};
+    ///
+    /// let router = Router::beijing();
+    /// // The words say heating; the caller chose electricity, and is honoured.
+    /// let chosen = Ticket::new("T1", "暖气片不热").with_address("朝阳区呼家楼街道").with_category("utilities.power");
+    /// assert_eq!(router.route(&chosen).unwrap().category().code(), "utilities.power");
+    /// let unknown = Ticket::new("T2", "暖气片不热").with_category("no.such");
+    /// assert!(matches!(router.route(&unknown), Err(TicketError::UnknownCategory { .. })));
+    /// ```
+    pub fn with_category(mut self, code: impl Into<String>) -> Self {
+        self.category = Some(code.into());
+        self
+    }
+
     /// The time the ticket was received, or `now` if it does not say.
     ///
     /// # Examples
@@ -258,6 +284,8 @@ struct TicketWire {
     building: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     received_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
 }
 
 impl TryFrom<TicketWire> for Ticket {
@@ -280,6 +308,7 @@ impl TryFrom<TicketWire> for Ticket {
             // No time stays no time: whoever routes or submits the ticket
             // knows which clock to read (a dispatcher's may be simulated).
             received_at: w.received_at,
+            category: w.category,
         })
     }
 }
@@ -296,6 +325,7 @@ impl From<Ticket> for TicketWire {
             channel: t.channel,
             building: t.building,
             received_at: t.received_at,
+            category: t.category,
         }
     }
 }
@@ -338,6 +368,45 @@ mod tests {
             "{json}"
         );
         assert_eq!(serde_json::from_str::<Ticket>(&json).unwrap(), t);
+    }
+
+    #[test]
+    fn a_chosen_category_round_trips_and_is_absent_otherwise() {
+        let t = Ticket::new("a", "x").with_category("heating");
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"a","text":"x","channel":"phone","category":"heating"}"#
+        );
+        assert_eq!(serde_json::from_str::<Ticket>(&json).unwrap(), t);
+        let plain = serde_json::to_string(&Ticket::new("a", "x")).unwrap();
+        assert!(!plain.contains("category"), "{plain}");
+    }
+
+    #[test]
+    fn the_router_routes_in_the_chosen_category() {
+        use crate::{ClassifiedBy, Router};
+        let router = Router::beijing();
+        let words = Ticket::new("a", "家里暖气片一直不热").with_address("朝阳区呼家楼街道");
+        let classified = router.route(&words).unwrap();
+        assert_eq!(classified.category().code(), "heating");
+        let chosen = router
+            .route(&words.clone().with_category("utilities.water"))
+            .unwrap();
+        assert_eq!(chosen.category().code(), "utilities.water");
+        assert_eq!(chosen.classified_by(), ClassifiedBy::Caller);
+        assert_eq!(chosen.confidence(), None);
+        assert!(chosen
+            .explain()
+            .iter()
+            .any(|l| l.contains("chosen by the caller")));
+        // The words' category stays a secondary one.
+        assert_eq!(chosen.to_record("a").categories[0], "utilities.water");
+        assert!(chosen
+            .to_record("a")
+            .categories
+            .iter()
+            .any(|c| c == "heating"));
     }
 
     #[test]

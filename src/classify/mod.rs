@@ -605,6 +605,39 @@ impl Classifier {
         self.inner.fallback
     }
 
+    /// The keywords that count for `category`, strongest first (ties in
+    /// keyword order): what a person would type to find it, e.g. an Open311
+    /// service's `keywords`. Scans every keyword: call it once per listing,
+    /// not per ticket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::Router;
+    ///
+    /// let router = Router::beijing();
+    /// let heating = router.category_id("heating").unwrap();
+    /// let words = router.classifier().keywords(heating);
+    /// assert!(words.contains(&"暖气片不热"));
+    /// ```
+    pub fn keywords(&self, category: CategoryId) -> Vec<&str> {
+        let inner = &*self.inner;
+        let mut found: Vec<(i32, &str)> = inner
+            .patterns
+            .iter()
+            .filter_map(|p| {
+                let w: i32 = inner.weights[p.weights.0 as usize..p.weights.1 as usize]
+                    .iter()
+                    .filter(|(c, _)| *c == category)
+                    .map(|(_, w)| w)
+                    .sum();
+                (w > 0).then_some((w, p.text.as_str()))
+            })
+            .collect();
+        found.sort_by_key(|(w, _)| std::cmp::Reverse(*w));
+        found.into_iter().map(|(_, t)| t).collect()
+    }
+
     /// How many distinct keywords the automaton holds.
     pub fn keyword_count(&self) -> usize {
         self.inner.patterns.len()

@@ -40,6 +40,7 @@
 
 mod config;
 pub mod dashboard;
+mod limits;
 mod live;
 pub mod open311;
 mod state;
@@ -83,13 +84,15 @@ impl Server {
         }
     }
 
-    /// The service as an axum router, with every route and limit.
+    /// The service as an axum router, with every route and limit (see
+    /// [`ServerConfig`]: body size 413, timeout 408, rate per key 429).
     pub fn app(&self) -> axum::Router {
-        axum::Router::new()
+        let routes = axum::Router::new()
             .merge(open311::routes())
             .merge(worker::routes())
             .merge(dashboard::routes())
-            .with_state(self.state.clone())
+            .with_state(self.state.clone());
+        limits::apply(routes, self.state.config())
     }
 
     /// Serves on `listener` until `shutdown` completes, then stops taking
@@ -104,6 +107,8 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
         let app = self.app();
+        // The client's address keys the rate limit of callers without a key.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::dispatch::Dispatcher;
 
+use super::open311::Open311State;
 use super::{Live, ServerConfig};
 
 /// The handlers' shared state: cheap to clone.
@@ -15,11 +16,13 @@ struct Inner {
     dispatcher: Dispatcher,
     live: Live,
     config: ServerConfig,
+    open311: Open311State,
 }
 
 impl AppState {
     pub(crate) fn new(dispatcher: Dispatcher, live: Live, config: ServerConfig) -> AppState {
         AppState(Arc::new(Inner {
+            open311: Open311State::new(&dispatcher),
             dispatcher,
             live,
             config,
@@ -35,15 +38,19 @@ impl AppState {
         &self.0.live
     }
 
-    #[allow(dead_code)]
     pub(crate) fn config(&self) -> &ServerConfig {
         &self.0.config
+    }
+
+    /// Request ids and the requests by time (filled from the dispatcher's
+    /// records at start).
+    pub(crate) fn open311(&self) -> &Open311State {
+        &self.0.open311
     }
 
     /// Runs `f` on the dispatcher on tokio's blocking pool: a dispatcher
     /// call may wait for the journal's sync, which must not stall the
     /// async workers (and there, concurrent requests share one sync).
-    #[allow(dead_code)]
     pub(crate) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Dispatcher) -> T + Send + 'static,
