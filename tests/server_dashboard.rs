@@ -2,9 +2,10 @@
 //! its map and event stream, and the page as headless Chromium renders it
 //! (so the script ran, fetched the live data and drew it as text).
 //!
-//! Tickets are submitted through the dispatcher the server was built
-//! with: the same path the Open311 intake takes once it exists, since the
-//! dashboard only follows the dispatcher's acknowledged events.
+//! Most tickets are submitted through the dispatcher the server was built
+//! with (the dashboard follows the dispatcher's acknowledged events,
+//! whatever brought them); the browser test also posts one through the
+//! Open311 intake, as a citizen's app would, and finds it on the page.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
@@ -424,12 +425,34 @@ fn chromium_renders_live_tickets_as_text() {
     assert!(dom.contains("朝阳区"), "{dom}");
     assert!(!dom.contains("数据获取失败"), "{dom}");
 
-    // A second ticket, and one whose id is markup: the next load shows
-    // both, the markup as text.
+    // A ticket posted by a citizen's app through Open311, a second one
+    // straight to the dispatcher, and one whose id is markup: the next
+    // load shows them all, the markup as text.
+    let posted = reqwest::blocking::Client::new()
+        .post(format!("{url}open311/v2/requests.json"))
+        .form(&[
+            ("description", "小区东门的路灯坏了一个多星期，晚上很黑"),
+            ("address_string", "丰台区方庄街道"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::OK);
+    let posted: serde_json::Value = posted.json().unwrap();
+    let posted = posted[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     d.submit(ticket("DASH-0002", 1)).unwrap(); // 海淀区
     d.submit(ticket(r#"<b id="xss">DASH-0003</b>"#, 2)).unwrap(); // 西城区
     let dom = dump_dom(chromium, &url);
-    for text in ["DASH-0001", "DASH-0002", "海淀区", "西城区"] {
+    for text in [
+        "DASH-0001",
+        "DASH-0002",
+        "海淀区",
+        "西城区",
+        &posted,
+        "丰台区",
+    ] {
         assert!(dom.contains(text), "{text} missing from {dom}");
     }
     assert!(
