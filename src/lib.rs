@@ -88,6 +88,17 @@
 //! # Ok::<(), hotline_router::BuildError>(())
 //! ```
 //!
+//! # Cargo features
+//!
+//! * default: the whole pipeline, the dispatcher with its journal, replay,
+//!   analytics and reports; no async runtime, no web stack.
+//! * `server`: the `server` module, the HTTP service behind `hotline serve` —
+//!   Open311 GeoReport v2 intake, a worker API with per-agency tokens,
+//!   Server-Sent Events and a live dashboard (tokio, axum, tower-http,
+//!   governor, quick-xml).
+//! * `postgres`: the `store::postgres` module, PostgreSQL as the dispatcher's event
+//!   store, with a standby that takes over (the `postgres` crate).
+//!
 //! # Caveats
 //!
 //! * The embedded district polygons are simplified (boundaries right to a few
@@ -122,6 +133,9 @@
 //! ```
 
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+// docs.rs builds with every feature and `--cfg docsrs`: each item then
+// says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod analytics;
 pub mod calendar;

@@ -1,7 +1,7 @@
-//! `hotline serve`: the HTTP service ([`hotline_router::server`]) over a
+//! `hotline serve`: the HTTP service (`hotline_router::server`) over a
 //! journaled dispatcher — Open311 intake, worker API, live dashboard — or,
 //! with `--postgres`, over one whose events are in PostgreSQL
-//! ([`hotline_router::store::postgres`]); `--standby` waits to take over
+//! (`hotline_router::store::postgres`); `--standby` waits to take over
 //! from the active server and binds `--addr` only once it has.
 //!
 //! Without the `server` feature the command exists but says how to build
