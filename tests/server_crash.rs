@@ -38,15 +38,6 @@ fn start(journal: &Path) -> (Child, String) {
     (child, addr)
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[test]
 fn acknowledged_requests_survive_kill_9() {
     let journal = Path::new(env!("CARGO_TARGET_TMPDIR")).join("server_crash_journal");
@@ -72,16 +63,11 @@ fn acknowledged_requests_survive_kill_9() {
                     while !stop.load(Ordering::Relaxed) {
                         n += 1;
                         let description = format!("第{round}轮 客户{c} 第{n}件：楼道灯坏了");
-                        let body = format!(
-                            "description={}&address_string={}",
-                            encode(&description),
-                            encode("朝阳区呼家楼街道")
-                        );
-                        let sent = http
-                            .post(&url)
-                            .header("Content-Type", "application/x-www-form-urlencoded")
-                            .body(body)
-                            .send();
+                        let form = [
+                            ("description", description.as_str()),
+                            ("address_string", "朝阳区呼家楼街道"),
+                        ];
+                        let sent = http.post(&url).form(&form).send();
                         // Refused connections and cut answers after the kill
                         // are expected: only a 200 promises anything.
                         let Ok(resp) = sent else { continue };

@@ -11,62 +11,9 @@ use hotline_router::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    /// Asserts the spec's JSON error body, its code the status.
-    fn assert_error(&self, status: StatusCode) {
-        assert_eq!(self.status, status, "{}", self.body);
-        let v: serde_json::Value = serde_json::from_str(&self.body).unwrap();
-        assert_eq!(v[0]["code"], status.as_u16(), "{v}");
-        assert!(!v[0]["description"].as_str().unwrap().is_empty());
-    }
-}
-
-async fn call(app: &axum::Router, method: &str, uri: &str, form: Option<&str>) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if form.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let req = req
-        .body(Body::from(form.unwrap_or("").to_string()))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-async fn get(app: &axum::Router, uri: &str) -> Reply {
-    call(app, "GET", uri, None).await
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
+#[path = "support/open311.rs"]
+mod open311;
+use open311::{call, form, get};
 
 fn server(config: ServerConfig) -> axum::Router {
     let live = Live::new();

@@ -3,80 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use hotline_router::dispatch::{Dispatcher, ManualClock};
 use hotline_router::server::{Live, Server, ServerConfig};
 use hotline_router::{Router, Ticket};
-use http_body_util::BodyExt;
 use jiff::{SignedDuration, Timestamp};
 use quick_xml::events::Event;
 use serde_json::Value;
-use tower::ServiceExt;
 
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-
-    /// Asserts the spec's error body, its code the status.
-    fn assert_error(&self, status: StatusCode) {
-        assert_eq!(self.status, status, "{}", self.body);
-        let v = self.json();
-        let errors = v.as_array().expect("an array of errors");
-        assert_eq!(errors.len(), 1, "{v}");
-        assert_eq!(errors[0]["code"], status.as_u16(), "{v}");
-        assert!(!errors[0]["description"].as_str().unwrap().is_empty());
-    }
-}
-
-async fn call(app: &axum::Router, method: &str, uri: &str, form: Option<&str>) -> Reply {
-    let mut req = Request::builder().method(method).uri(uri);
-    if form.is_some() {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let req = req
-        .body(Body::from(form.unwrap_or("").to_string()))
-        .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
-}
-
-async fn get(app: &axum::Router, uri: &str) -> Reply {
-    call(app, "GET", uri, None).await
-}
-
-/// Form-encodes pairs (UTF-8, percent-escaped).
-fn form(pairs: &[(&str, &str)]) -> String {
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
+#[path = "support/open311.rs"]
+mod open311;
+use open311::{call, form, get};
 
 fn server(config: ServerConfig) -> (Dispatcher, axum::Router) {
     let live = Live::new();

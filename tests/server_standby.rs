@@ -18,18 +18,9 @@ use std::time::{Duration, Instant};
 const CLIENTS: usize = 4;
 const KILL_AFTER: usize = 200;
 
-fn database() -> Option<String> {
-    match std::env::var("HOTLINE_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("HOTLINE_TEST_POSTGRES is not set: run `source .ci/postgres` first")
-        }
-        _ => {
-            eprintln!("skipped: set HOTLINE_TEST_POSTGRES=postgres://… (see .ci/postgres)");
-            None
-        }
-    }
-}
+#[path = "support/postgres.rs"]
+mod postgres_support;
+use postgres_support::database;
 
 fn spawn(url: &str, schema: &str, standby: bool) -> (Child, Lines<BufReader<ChildStderr>>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));

@@ -32,19 +32,9 @@ fn router() -> Router {
     ROUTER.get_or_init(Router::beijing).clone()
 }
 
-/// The test database's URL; `None` (skip) outside CI when there is none.
-fn database() -> Option<String> {
-    match std::env::var("HOTLINE_TEST_POSTGRES") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("HOTLINE_TEST_POSTGRES is not set: run `source .ci/postgres` first")
-        }
-        _ => {
-            eprintln!("skipped: set HOTLINE_TEST_POSTGRES=postgres://… (see .ci/postgres)");
-            None
-        }
-    }
-}
+#[path = "support/postgres.rs"]
+mod postgres_support;
+use postgres_support::database;
 
 /// A schema of its own for one test, dropped when the test ends.
 struct Schema {
