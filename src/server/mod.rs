@@ -95,8 +95,18 @@ impl Server {
         limits::apply(routes, self.state.config())
     }
 
+    /// Ends every open event stream (`/api/events`, `/dashboard/stream`),
+    /// and every one opened later. [`serve`](Self::serve) calls it when its
+    /// shutdown begins; call it yourself when you serve [`app`](Self::app)
+    /// with a graceful shutdown of your own, which would otherwise wait for
+    /// the streams' clients to hang up.
+    pub fn close_streams(&self) {
+        self.state.close_streams();
+    }
+
     /// Serves on `listener` until `shutdown` completes, then stops taking
-    /// connections, lets requests in flight finish, and syncs the journal.
+    /// connections, ends the event streams, lets requests in flight finish,
+    /// and syncs the journal.
     ///
     /// # Errors
     ///
@@ -109,6 +119,11 @@ impl Server {
         let app = self.app();
         // The client's address keys the rate limit of callers without a key.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.close_streams();
+        };
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await?;

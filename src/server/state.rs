@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use futures_util::{Stream, StreamExt};
+use tokio::sync::watch;
+
 use crate::dispatch::Dispatcher;
 
 use super::open311::Open311State;
@@ -17,6 +20,9 @@ struct Inner {
     live: Live,
     config: ServerConfig,
     open311: Open311State,
+    /// Set once the server shuts down: event streams end then, or a
+    /// graceful shutdown would wait for their clients forever.
+    closing: watch::Sender<bool>,
 }
 
 impl AppState {
@@ -26,7 +32,21 @@ impl AppState {
             dispatcher,
             live,
             config,
+            closing: watch::Sender::new(false),
         }))
+    }
+
+    /// Ends every event stream, open or opened later.
+    pub(crate) fn close_streams(&self) {
+        self.0.closing.send_replace(true);
+    }
+
+    /// `stream`, ending when [`close_streams`](Self::close_streams) is called.
+    pub(crate) fn until_closed<S: Stream>(&self, stream: S) -> impl Stream<Item = S::Item> {
+        let mut closing = self.0.closing.subscribe();
+        stream.take_until(async move {
+            let _ = closing.wait_for(|closed| *closed).await;
+        })
     }
 
     pub(crate) fn dispatcher(&self) -> &Dispatcher {

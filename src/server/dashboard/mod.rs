@@ -236,5 +236,5 @@ async fn stream(
         let event = Event::default().event("changed").data(version.to_string());
         Some((Ok(event), (changes, true)))
     });
-    Sse::new(events).keep_alive(KeepAlive::default())
+    Sse::new(state.until_closed(events)).keep_alive(KeepAlive::default())
 }

@@ -40,7 +40,7 @@ pub(crate) async fn events(
             pending: VecDeque::new(),
         }),
         ready: VecDeque::new(),
-        state,
+        state: state.clone(),
     };
     let stream = stream::unfold(connection, |mut c| async move {
         loop {
@@ -54,7 +54,7 @@ pub(crate) async fn events(
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Sse::new(state.until_closed(stream)).keep_alive(KeepAlive::default())
 }
 
 struct Connection {
