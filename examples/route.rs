@@ -43,7 +43,10 @@
 //! * `--taxonomy FILE` / `--routing FILE` TOML in the format of
 //!   `data/beijing/taxonomy.toml` and `routing.toml`. With `--districts` but
 //!   no `--routing`, the default Beijing override rules (they name Beijing
-//!   streets) are dropped.
+//!   streets) are dropped;
+//! * `--max-line-bytes N` the longest input line read (default 1 MiB): the
+//!   rest of a longer line is skipped, not held, and the line answered with
+//!   `{"id":null,"line":N,"error":"line longer than N bytes"}`.
 //!
 //! Exit codes: 0 success, 2 a usage or configuration error, 1 an I/O
 //! failure.
@@ -62,10 +65,13 @@ use clap::Parser;
 struct Cli {
     #[command(flatten)]
     args: route::RouteArgs,
+    #[command(flatten)]
+    input: route::InputArgs,
 }
 
 fn main() -> ExitCode {
-    match route::run(&Cli::parse().args, "route") {
+    let cli = Cli::parse();
+    match route::run(&cli.args, &cli.input, "route") {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("route: {e}");

@@ -3,8 +3,13 @@
 //! One ticket per input line in, exactly one line per input line out, in
 //! order: the decision, or an error line `{"id", "line", "error"}` for a line
 //! that cannot be parsed or routed. Nothing is skipped, and memory stays
-//! constant: lines stream through. A UTF-8 byte-order mark at the start of
-//! the input, as some Windows tools write, is ignored.
+//! constant: lines stream through, and a line is read only up to a cap
+//! ([`DEFAULT_MAX_LINE_BYTES`], 1 MiB, unless set with [`lines_capped`] or
+//! [`route_lines_capped`]): the rest of a longer line is skipped without
+//! being held, and the line is answered with the error line
+//! `{"id":null,"line":N,"error":"line longer than 1048576 bytes"}`. A UTF-8
+//! byte-order mark at the start of the input, as some Windows tools write,
+//! is ignored.
 
 use std::io::{self, BufRead, Write};
 
@@ -89,7 +94,9 @@ pub fn route_line(
 ///
 /// A UTF-8 byte-order mark (EF BB BF) at the very start of `input` is
 /// skipped; anywhere else it is part of the line, and a line that starts
-/// with one is not JSON.
+/// with one is not JSON. A line longer than [`DEFAULT_MAX_LINE_BYTES`] is
+/// skipped and answered with an error line ([`route_lines_capped`] sets
+/// another cap).
 ///
 /// # Errors
 ///
@@ -97,12 +104,47 @@ pub fn route_line(
 pub fn route_lines<R: BufRead, W: Write>(
     router: &Router,
     input: R,
+    output: W,
+) -> io::Result<Summary> {
+    route_lines_capped(router, input, output, DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`route_lines`] with a line longer than `max_line_bytes` (its newline,
+/// a CR before it and a byte-order mark at the start of the input not
+/// counted) skipped and answered with the error line
+/// `{"id":null,"line":N,"error":"line longer than <max_line_bytes> bytes"}`.
+/// At most about `max_line_bytes` of a line are held in memory.
+///
+/// # Errors
+///
+/// Only I/O errors; bad lines become error lines.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::{jsonl, Router};
+///
+/// let input = format!("{}\n{{\"id\":\"b\",\"text\":\"挪车\"}}\n", "x".repeat(100));
+/// let mut out = Vec::new();
+/// let summary = jsonl::route_lines_capped(&Router::beijing(), input.as_bytes(), &mut out, 64).unwrap();
+/// assert_eq!((summary.routed, summary.errors), (1, 1));
+/// let out = String::from_utf8(out).unwrap();
+/// let first = out.lines().next().unwrap();
+/// assert_eq!(first, r#"{"id":null,"line":1,"error":"line longer than 64 bytes"}"#);
+/// ```
+pub fn route_lines_capped<R: BufRead, W: Write>(
+    router: &Router,
+    input: R,
     mut output: W,
+    max_line_bytes: usize,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    for line in lines(input) {
+    for line in lines_capped(input, max_line_bytes) {
         let (n, bytes) = line?;
-        match route_line(router, &bytes, n) {
+        let routed = bytes
+            .map_err(ErrorRecord::from)
+            .and_then(|bytes| route_line(router, &bytes, n));
+        match routed {
             Ok(record) => {
                 summary.routed += 1;
                 serde_json::to_writer(&mut output, &record)?;
@@ -121,11 +163,55 @@ pub fn route_lines<R: BufRead, W: Write>(
 /// The UTF-8 byte-order mark.
 const BOM: &[u8] = "\u{FEFF}".as_bytes();
 
+/// The longest line, in bytes, that [`lines`] and [`route_lines`] read: 1 MiB,
+/// some thousand times a real ticket. A longer line is skipped, not held.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A line longer than the cap of [`lines_capped`]: it was skipped, and only
+/// the cap's worth of it was ever held in memory.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::jsonl::{self, ErrorRecord};
+///
+/// let mut lines = jsonl::lines_capped("0123456789\nok\n".as_bytes(), 4);
+/// let (n, first) = lines.next().unwrap().unwrap();
+/// let too_long = first.unwrap_err();
+/// assert_eq!((n, too_long.line, too_long.max), (1, 1, 4));
+/// let record = ErrorRecord::from(too_long);
+/// assert_eq!((record.id, record.error.as_str()), (None, "line longer than 4 bytes"));
+/// assert_eq!(lines.next().unwrap().unwrap(), (2, Ok(b"ok".to_vec())));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line longer than {max} bytes")]
+pub struct LineTooLong {
+    /// The 1-based input line number.
+    pub line: u64,
+    /// The cap it exceeded, in bytes.
+    pub max: usize,
+}
+
+impl From<LineTooLong> for ErrorRecord {
+    fn from(e: LineTooLong) -> ErrorRecord {
+        ErrorRecord {
+            id: None,
+            line: e.line,
+            error: e.to_string(),
+        }
+    }
+}
+
+/// One item of [`Lines`]: the 1-based line number and the line's bytes, or
+/// [`LineTooLong`] for a line over the cap.
+pub type Line = (u64, Result<Vec<u8>, LineTooLong>);
+
 /// The lines of JSON Lines input as the crate reads them everywhere: split
 /// on `\n`, a trailing `\r` removed (CRLF files), a UTF-8 byte-order mark
 /// skipped at the very start of the input (anywhere else it stays, and that
-/// line is not JSON). Each item is the 1-based line number and the bytes;
-/// the bytes need not be UTF-8.
+/// line is not JSON). Each item is the 1-based line number and the bytes
+/// (they need not be UTF-8), or [`LineTooLong`] for a line longer than
+/// [`DEFAULT_MAX_LINE_BYTES`] (see [`lines_capped`]).
 ///
 /// # Errors
 ///
@@ -137,22 +223,128 @@ const BOM: &[u8] = "\u{FEFF}".as_bytes();
 /// use hotline_router::jsonl;
 ///
 /// let input = "\u{FEFF}{\"id\":\"a\"}\r\n\nnot json";
-/// let lines: Vec<(u64, Vec<u8>)> = jsonl::lines(input.as_bytes()).map(Result::unwrap).collect();
-/// assert_eq!(lines[0], (1, br#"{"id":"a"}"#.to_vec()));
-/// assert_eq!(lines[1], (2, Vec::new()));
+/// let lines: Vec<jsonl::Line> = jsonl::lines(input.as_bytes()).map(Result::unwrap).collect();
+/// assert_eq!(lines[0], (1, Ok(br#"{"id":"a"}"#.to_vec())));
+/// assert_eq!(lines[1], (2, Ok(Vec::new())));
 /// assert_eq!(lines[2].0, 3);
 /// ```
-pub fn lines<R: BufRead>(input: R) -> impl Iterator<Item = io::Result<(u64, Vec<u8>)>> {
-    input.split(b'\n').enumerate().map(|(n, line)| {
-        let mut bytes = line?;
-        if n == 0 && bytes.starts_with(BOM) {
-            bytes.drain(..BOM.len());
+pub fn lines<R: BufRead>(input: R) -> Lines<R> {
+    lines_capped(input, DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`lines`] with a cap of `max_line_bytes` (the newline, a CR before it
+/// and a byte-order mark at the start of the input not counted): a longer
+/// line is read only up to the cap, the rest is skipped in the reader's
+/// own buffer without being held, and the item is [`LineTooLong`]; the
+/// lines after it follow with their right numbers.
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{BufReader, Read};
+/// use hotline_router::jsonl;
+///
+/// // 5 MB of 'x' without a newline, never held in memory, then a line.
+/// let huge = std::io::repeat(b'x').take(5_000_000).chain(&b"\n{}\n"[..]);
+/// let lines: Vec<jsonl::Line> = jsonl::lines_capped(BufReader::new(huge), 1024)
+///     .map(Result::unwrap)
+///     .collect();
+/// assert_eq!(lines.len(), 2);
+/// assert_eq!(lines[0].1.as_ref().unwrap_err().max, 1024);
+/// assert_eq!(lines[1], (2, Ok(b"{}".to_vec())));
+/// ```
+pub fn lines_capped<R: BufRead>(input: R, max_line_bytes: usize) -> Lines<R> {
+    Lines {
+        input,
+        max: max_line_bytes,
+        number: 0,
+        buf: Vec::new(),
+    }
+}
+
+/// The iterator of [`lines`] and [`lines_capped`].
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::jsonl;
+///
+/// let lines: jsonl::Lines<&[u8]> = jsonl::lines_capped(&b"a\nbb\n"[..], 1);
+/// let numbers: Vec<(u64, bool)> = lines.map(|l| l.unwrap()).map(|(n, b)| (n, b.is_ok())).collect();
+/// assert_eq!(numbers, [(1, true), (2, false)]);
+/// ```
+#[derive(Debug)]
+pub struct Lines<R> {
+    input: R,
+    max: usize,
+    /// Lines read so far.
+    number: u64,
+    /// The line being read; never more than the cap and a few bytes.
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> Iterator for Lines<R> {
+    type Item = io::Result<Line>;
+
+    fn next(&mut self) -> Option<io::Result<Line>> {
+        let first = self.number == 0;
+        // Room for a CR, and for a BOM on the first line: both are removed.
+        let slack = 1 + if first { BOM.len() } else { 0 };
+        let limit = self.max.saturating_add(slack);
+        self.buf.clear();
+        let (mut read_any, mut too_long) = (false, false);
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Err(e)),
+            };
+            if available.is_empty() {
+                break;
+            }
+            read_any = true;
+            let newline = available.iter().position(|&b| b == b'\n');
+            let content = &available[..newline.unwrap_or(available.len())];
+            if !too_long {
+                if content.len() > limit - self.buf.len() {
+                    too_long = true;
+                    self.buf.clear();
+                } else {
+                    self.buf.extend_from_slice(content);
+                }
+            }
+            let used = newline.map_or(available.len(), |i| i + 1);
+            self.input.consume(used);
+            if newline.is_some() {
+                break;
+            }
         }
-        if bytes.last() == Some(&b'\r') {
-            bytes.pop();
+        if !read_any {
+            return None;
         }
-        Ok((n as u64 + 1, bytes))
-    })
+        self.number += 1;
+        let line = self.number;
+        if !too_long {
+            if first && self.buf.starts_with(BOM) {
+                self.buf.drain(..BOM.len());
+            }
+            if self.buf.last() == Some(&b'\r') {
+                self.buf.pop();
+            }
+            too_long = self.buf.len() > self.max;
+        }
+        if too_long {
+            self.buf.clear();
+            return Some(Ok((
+                line,
+                Err(LineTooLong {
+                    line,
+                    max: self.max,
+                }),
+            )));
+        }
+        Some(Ok((line, Ok(std::mem::take(&mut self.buf)))))
+    }
 }
 
 /// The id of an input line, if it is a JSON object with a string `id`: for
@@ -215,5 +407,96 @@ mod tests {
         let (summary, lines) = route("\u{FEFF}".as_bytes());
         assert_eq!((summary.routed, summary.errors), (0, 1));
         assert!(lines[0]["error"].as_str().unwrap().contains("empty line"));
+    }
+
+    /// A reader of `n` bytes of 'x' without a newline, then `rest`: the
+    /// bytes are made as they are read, never held.
+    fn huge_then(n: u64, rest: &'static [u8]) -> impl BufRead {
+        io::BufReader::new(io::Read::chain(io::Read::take(io::repeat(b'x'), n), rest))
+    }
+
+    #[test]
+    fn a_huge_line_is_skipped_without_being_held_and_later_lines_keep_their_numbers() {
+        const MAX: usize = 1024;
+        let input = huge_then(50_000_000, b"\n{\"id\":\"b\"}\r\nlast");
+        let mut lines = lines_capped(input, MAX);
+        let (n, first) = lines.next().unwrap().unwrap();
+        assert_eq!((n, first), (1, Err(LineTooLong { line: 1, max: MAX })));
+        // The cap and a few bytes at most, with the Vec's growth slack.
+        assert!(
+            lines.buf.capacity() <= 2 * (MAX + 4),
+            "{}",
+            lines.buf.capacity()
+        );
+        assert_eq!(
+            lines.next().unwrap().unwrap(),
+            (2, Ok(br#"{"id":"b"}"#.to_vec()))
+        );
+        assert_eq!(lines.next().unwrap().unwrap(), (3, Ok(b"last".to_vec())));
+        assert!(lines.next().is_none());
+    }
+
+    #[test]
+    fn a_huge_last_line_without_a_newline_is_one_error() {
+        let items: Vec<Line> = lines_capped(huge_then(3_000_000, b""), 100)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(items, [(1, Err(LineTooLong { line: 1, max: 100 }))]);
+    }
+
+    #[test]
+    fn the_cap_counts_neither_the_newline_nor_a_cr_nor_the_byte_order_mark() {
+        let input = "\u{FEFF}abcd\r\nabcd\nabcd\r\nabcde\nabcd\r\r\n\n";
+        let items: Vec<Line> = lines_capped(input.as_bytes(), 4)
+            .map(Result::unwrap)
+            .collect();
+        let too_long = |line| Err(LineTooLong { line, max: 4 });
+        assert_eq!(
+            items,
+            [
+                (1, Ok(b"abcd".to_vec())),
+                (2, Ok(b"abcd".to_vec())),
+                (3, Ok(b"abcd".to_vec())),
+                (4, too_long(4)),
+                (5, too_long(5)),
+                (6, Ok(Vec::new())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_split_across_reads_is_capped_on_its_whole_length() {
+        // A one-byte buffer: every byte is its own read.
+        let input = io::BufReader::with_capacity(1, &b"abc\nabcdef\nab"[..]);
+        let items: Vec<Line> = lines_capped(input, 3).map(Result::unwrap).collect();
+        assert_eq!(
+            items,
+            [
+                (1, Ok(b"abc".to_vec())),
+                (2, Err(LineTooLong { line: 2, max: 3 })),
+                (3, Ok(b"ab".to_vec())),
+            ]
+        );
+    }
+
+    #[test]
+    fn route_lines_answers_a_huge_line_with_an_error_line_and_routes_the_next() {
+        let input = huge_then(
+            50_000_000,
+            "\n{\"id\":\"b\",\"text\":\"挪车\"}\n".as_bytes(),
+        );
+        let mut out = Vec::new();
+        let summary = route_lines(&Router::beijing(), input, &mut out).unwrap();
+        assert_eq!((summary.routed, summary.errors), (1, 1));
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"id":null,"line":1,"error":"line longer than 1048576 bytes"}"#
+        );
+        let second: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(second["id"], "b");
+        assert_eq!(second["category"], "transport.parking");
+        assert_eq!(lines.len(), 2);
     }
 }

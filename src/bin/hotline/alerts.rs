@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::route::{self, RouteArgs};
+use crate::route::{self, InputArgs, RouteArgs};
 use crate::Failure;
 
 /// Lines routed in parallel at a time; the detector then reads them in
@@ -53,6 +53,9 @@ pub struct AlertsArgs {
     /// How to build the router.
     #[command(flatten)]
     pub route: RouteArgs,
+    /// How to read the history and stdin.
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// One output line.
@@ -106,8 +109,15 @@ pub fn run(args: &AlertsArgs) -> Result<(), Failure> {
         let name = path.display().to_string();
         let file =
             File::open(path).map_err(|e| Failure::Usage(format!("cannot read {name}: {e}")))?;
-        let tally = feed(&router, &mut detector, BufReader::new(file), &name, None)
-            .map_err(Failure::io(format!("reading {name}")))?;
+        let tally = feed(
+            &router,
+            &mut detector,
+            BufReader::new(file),
+            &name,
+            &args.input,
+            None,
+        )
+        .map_err(Failure::io(format!("reading {name}")))?;
         eprintln!(
             "hotline: learned {} tickets from {name} ({} bad lines)",
             tally.tickets, tally.bad
@@ -119,6 +129,7 @@ pub fn run(args: &AlertsArgs) -> Result<(), Failure> {
         &mut detector,
         io::stdin().lock(),
         "stdin",
+        &args.input,
         Some(&mut out),
     )
     .map_err(Failure::io("reading stdin and writing alerts"))?;
@@ -158,11 +169,12 @@ fn feed<R: BufRead>(
     detector: &mut SpikeDetector,
     input: R,
     source: &str,
+    read: &InputArgs,
     mut out: Option<&mut dyn Write>,
 ) -> io::Result<Tally> {
     let mut tally = Tally::default();
     let mut batch = Vec::with_capacity(BATCH);
-    let mut lines = jsonl::lines(input);
+    let mut lines = jsonl::lines_capped(input, read.max_line_bytes);
     loop {
         batch.clear();
         for line in lines.by_ref().take(BATCH) {
@@ -173,7 +185,10 @@ fn feed<R: BufRead>(
         }
         let seen: Vec<Result<Seen<'_>, String>> = batch
             .par_iter()
-            .map(|(_, bytes)| seen(router, bytes))
+            .map(|(_, bytes)| match bytes {
+                Ok(bytes) => seen(router, bytes),
+                Err(too_long) => Err(too_long.to_string()),
+            })
             .collect();
         for ((n, _), s) in batch.iter().zip(seen) {
             let s = match s {

@@ -18,7 +18,7 @@ use hotline_router::incident::{IncidentIndex, Link, Sighting};
 use hotline_router::jsonl::{self, ErrorRecord};
 use hotline_router::{Router, Ticket};
 
-use crate::route::{self, RouteArgs};
+use crate::route::{self, InputArgs, RouteArgs};
 use crate::Failure;
 
 /// The options of the incidents command: those of `hotline route`.
@@ -26,6 +26,8 @@ use crate::Failure;
 pub struct IncidentsArgs {
     #[command(flatten)]
     pub route: RouteArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// Builds the router and the index, then links stdin to stdout.
@@ -37,8 +39,9 @@ pub struct IncidentsArgs {
 pub fn run(args: &IncidentsArgs) -> Result<(), Failure> {
     let router = route::router(&args.route, "hotline").map_err(Failure::Usage)?;
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let (linked, errors, index) = link_lines(&router, io::stdin().lock(), out)
-        .map_err(Failure::io("linking stdin to stdout"))?;
+    let (linked, errors, index) =
+        link_lines(&router, io::stdin().lock(), args.input.max_line_bytes, out)
+            .map_err(Failure::io("linking stdin to stdout"))?;
     eprintln!(
         "hotline: {linked} tickets linked, {} incidents open at the end, {errors} error lines",
         index.open_incidents()
@@ -51,13 +54,17 @@ pub fn run(args: &IncidentsArgs) -> Result<(), Failure> {
 fn link_lines(
     router: &Router,
     input: impl io::BufRead,
+    max_line_bytes: usize,
     mut output: impl Write,
 ) -> io::Result<(u64, u64, IncidentIndex)> {
     let mut index = IncidentIndex::new(router);
     let (mut linked, mut errors) = (0, 0);
-    for line in jsonl::lines(input) {
+    for line in jsonl::lines_capped(input, max_line_bytes) {
         let (n, bytes) = line?;
-        match link_line(router, &mut index, &bytes, n) {
+        let linked_line = bytes
+            .map_err(ErrorRecord::from)
+            .and_then(|bytes| link_line(router, &mut index, &bytes, n));
+        match linked_line {
             Ok(text) => {
                 linked += 1;
                 output.write_all(text.as_bytes())?;
@@ -140,7 +147,13 @@ mod tests {
             "\nnot json\n"
         );
         let mut out = Vec::new();
-        let (linked, errors, index) = link_lines(&router, input.as_bytes(), &mut out).unwrap();
+        let (linked, errors, index) = link_lines(
+            &router,
+            input.as_bytes(),
+            jsonl::DEFAULT_MAX_LINE_BYTES,
+            &mut out,
+        )
+        .unwrap();
         assert_eq!((linked, errors, index.open_incidents()), (2, 2, 1));
         let lines: Vec<serde_json::Value> = String::from_utf8(out)
             .unwrap()

@@ -4,7 +4,7 @@
 //! hotline train    --input LABELLED.jsonl [--input …] --output MODEL [trainer options]
 //! hotline predict  --model MODEL [--top K] < IN.jsonl > OUT.jsonl
 //! hotline evaluate --input LABELLED.jsonl [--input …] (--model MODEL | --folds K) [--json]
-//! hotline route    [--model MODEL | --no-model] [--districts FILE …] < tickets.jsonl > decisions.jsonl
+//! hotline route    [--model MODEL | --no-model] [--districts FILE …] [--max-line-bytes N] < tickets.jsonl > decisions.jsonl
 //! hotline report   --input tickets.jsonl --out report.html [--month YYYY-MM] [--records FILE] [--population FILE]
 //! hotline qr       CODE [--buildings FILE] [--url TEMPLATE] > building.svg
 //! hotline generate --days N --seed S [--start DATE] [--cold-snap DATE] [--per-day N] [--clean]
@@ -30,6 +30,11 @@
 //!   tickets and writes the spikes found in them.
 //! * `incidents` is `route` plus the incident each ticket belongs to
 //!   (`"incident"`, `"incident_size"`), in the tickets' own time.
+//!
+//! Every command that reads JSON Lines but `train` and `evaluate` takes
+//! `--max-line-bytes N` (default 1 MiB): a longer line is skipped without
+//! being held and reported like any bad line; `train` and `evaluate` refuse
+//! a training file with a line over 1 MiB.
 //!
 //! Exit codes: 0 success; 2 a usage, configuration or input error (the
 //! message on stderr starts with `hotline: `); 1 an I/O failure.
@@ -69,7 +74,14 @@ enum Command {
     /// Score a model on labelled JSON Lines, or cross-validate the trainer.
     Evaluate(evaluate::EvaluateArgs),
     /// Route JSON Lines tickets from stdin to decisions on stdout.
-    Route(route::RouteArgs),
+    Route {
+        /// How to build the router.
+        #[command(flatten)]
+        route: route::RouteArgs,
+        /// How to read the input.
+        #[command(flatten)]
+        input: route::InputArgs,
+    },
     /// Write a month's tickets as one self-contained HTML report.
     Report(report::ReportArgs),
     /// Print a building's QR code (一楼一码) as SVG on stdout.
@@ -143,7 +155,9 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
-        Command::Route(args) => route::run(args, "hotline").map(drop).map_err(Failure::from),
+        Command::Route { route, input } => route::run(route, input, "hotline")
+            .map(drop)
+            .map_err(Failure::from),
         Command::Report(args) => report::run(args),
         Command::Qr(args) => qr::run(args),
         Command::Generate(args) => generate::run(args),

@@ -16,7 +16,7 @@ use hotline_router::classify::model::Model;
 use hotline_router::jsonl::{self, ErrorRecord};
 use serde::{Deserialize, Serialize};
 
-use crate::route::load_model;
+use crate::route::{load_model, InputArgs};
 use crate::Failure;
 
 /// The options of `hotline predict`.
@@ -29,6 +29,8 @@ pub struct PredictArgs {
     /// "top": [{"label","confidence"}…].
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
     pub top: Option<u32>,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// One input line; other fields (a ticket's address, coordinates …) are
@@ -60,7 +62,13 @@ pub fn run(args: &PredictArgs) -> Result<(), Failure> {
     let model = load_model(&args.model).map_err(Failure::Usage)?;
     let started = Instant::now();
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let (predicted, errors) = predict_lines(&model, args.top, io::stdin().lock(), out)?;
+    let (predicted, errors) = predict_lines(
+        &model,
+        args.top,
+        io::stdin().lock(),
+        args.input.max_line_bytes,
+        out,
+    )?;
     eprintln!(
         "hotline: {predicted} predicted, {errors} error lines in {:.2} s",
         started.elapsed().as_secs_f64()
@@ -74,12 +82,16 @@ fn predict_lines(
     model: &Model,
     top: Option<u32>,
     input: impl BufRead,
+    max_line_bytes: usize,
     mut output: impl Write,
 ) -> Result<(u64, u64), Failure> {
     let mut counts = (0, 0);
-    for line in jsonl::lines(input) {
+    for line in jsonl::lines_capped(input, max_line_bytes) {
         let (n, bytes) = line.map_err(Failure::io("reading stdin"))?;
-        let written = match parse(&bytes, n) {
+        let parsed = bytes
+            .map_err(ErrorRecord::from)
+            .and_then(|bytes| parse(&bytes, n));
+        let written = match parsed {
             Ok(input) => {
                 counts.0 += 1;
                 write_prediction(model, top, &input, &mut output)
@@ -167,12 +179,38 @@ mod tests {
 
     fn predict(input: &[u8], top: Option<u32>) -> Vec<serde_json::Value> {
         let mut out = Vec::new();
-        predict_lines(&model(), top, input, &mut out).unwrap();
+        predict_lines(
+            &model(),
+            top,
+            input,
+            jsonl::DEFAULT_MAX_LINE_BYTES,
+            &mut out,
+        )
+        .unwrap();
         String::from_utf8(out)
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_an_error_line_and_the_next_is_predicted() {
+        let input = "{\"id\":\"long\",\"text\":\"暖气不热暖气不热\"}\n{\"id\":\"a\",\"text\":\"暖气不热\"}\n";
+        let mut out = Vec::new();
+        let counts = predict_lines(&model(), None, input.as_bytes(), 40, &mut out).unwrap();
+        assert_eq!(counts, (1, 1));
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            r#"{"id":null,"line":1,"error":"line longer than 40 bytes"}"#
+        );
+        assert!(
+            lines[1].starts_with(r#"{"id":"a","label":"heating""#),
+            "{}",
+            lines[1]
+        );
     }
 
     #[test]

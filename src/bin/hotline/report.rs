@@ -41,7 +41,7 @@ use hotline_router::incident::{IncidentIndex, Sighting};
 use hotline_router::report::{AlertRow, IncidentRow, Report, ReportBuilder};
 use hotline_router::{jsonl, Region, Ticket};
 
-use crate::route::{self, RouteArgs};
+use crate::route::{self, InputArgs, RouteArgs};
 use crate::Failure;
 
 /// The options of the report command.
@@ -72,6 +72,8 @@ pub struct ReportArgs {
     pub title: Option<String>,
     #[command(flatten)]
     pub route: RouteArgs,
+    #[command(flatten)]
+    pub lines: InputArgs,
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, Failure> {
@@ -113,7 +115,7 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
         builder = builder.population(p);
     }
     if let Some(path) = &args.alerts {
-        builder = read_alerts(builder, path)?;
+        builder = read_alerts(builder, path, &args.lines)?;
     }
 
     let input = open(&args.input)?;
@@ -125,8 +127,15 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     let mut incidents: HashMap<String, IncidentRow> = HashMap::new();
     let mut spikes = (args.alerts.is_none()).then(SpikeDetector::new);
     let mut alerts: Vec<AlertRow> = Vec::new();
-    for line in jsonl::lines(input) {
+    for line in jsonl::lines_capped(input, args.lines.max_line_bytes) {
         let (n, bytes) = line.map_err(Failure::io(context.clone()))?;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(too_long) => {
+                bad(&mut builder, "input", n, too_long.to_string());
+                continue;
+            }
+        };
         let ticket: Ticket = match serde_json::from_slice(&bytes) {
             Ok(t) => t,
             Err(e) => {
@@ -192,7 +201,7 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
         }
     }
     if let Some(path) = &args.records {
-        read_records(&mut builder, path)?;
+        read_records(&mut builder, path, &args.lines)?;
     }
     builder = builder.incidents(incidents.into_values()).alerts(alerts);
     let report = builder.build();
@@ -225,11 +234,22 @@ fn bad(builder: &mut ReportBuilder, file: &str, line: u64, why: String) {
     builder.add_bad_line(line, why);
 }
 
-fn read_alerts(mut builder: ReportBuilder, path: &Path) -> Result<ReportBuilder, Failure> {
+fn read_alerts(
+    mut builder: ReportBuilder,
+    path: &Path,
+    read: &InputArgs,
+) -> Result<ReportBuilder, Failure> {
     let context = format!("reading {}", path.display());
     let mut rows = Vec::new();
-    for line in jsonl::lines(open(path)?) {
+    for line in jsonl::lines_capped(open(path)?, read.max_line_bytes) {
         let (n, bytes) = line.map_err(Failure::io(context.clone()))?;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(too_long) => {
+                bad(&mut builder, "alerts", n, too_long.to_string());
+                continue;
+            }
+        };
         match serde_json::from_slice::<AlertRow>(&bytes) {
             Ok(row) => rows.push(row),
             Err(e) => bad(&mut builder, "alerts", n, format!("invalid alert: {e}")),
@@ -240,11 +260,18 @@ fn read_alerts(mut builder: ReportBuilder, path: &Path) -> Result<ReportBuilder,
 
 /// Folds the events into records; a record goes to the report once
 /// evaluated (nothing follows an evaluation), the rest at the end.
-fn read_records(builder: &mut ReportBuilder, path: &Path) -> Result<(), Failure> {
+fn read_records(builder: &mut ReportBuilder, path: &Path, read: &InputArgs) -> Result<(), Failure> {
     let context = format!("reading {}", path.display());
     let mut open_records: foldhash::HashMap<String, TicketRecord> = Default::default();
-    for line in jsonl::lines(open(path)?) {
+    for line in jsonl::lines_capped(open(path)?, read.max_line_bytes) {
         let (n, bytes) = line.map_err(Failure::io(context.clone()))?;
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(too_long) => {
+                bad(builder, "records", n, too_long.to_string());
+                continue;
+            }
+        };
         let event: Event = match serde_json::from_slice(&bytes) {
             Ok(e) => e,
             Err(e) => {

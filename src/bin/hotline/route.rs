@@ -77,6 +77,24 @@ pub struct RouteArgs {
     pub buildings: Option<PathBuf>,
 }
 
+/// The input option of the commands that read JSON Lines.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct InputArgs {
+    /// The longest input line read, in bytes (without its line end); the
+    /// rest of a longer line is skipped, not held, and the line is reported
+    /// (an error line where the command writes them).
+    #[arg(long, value_name = "BYTES", default_value_t = jsonl::DEFAULT_MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
+}
+
+impl Default for InputArgs {
+    fn default() -> InputArgs {
+        InputArgs {
+            max_line_bytes: jsonl::DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+}
+
 /// Why routing failed.
 #[derive(Debug)]
 pub enum RouteError {
@@ -95,14 +113,15 @@ impl fmt::Display for RouteError {
     }
 }
 
-/// Builds the router, then routes stdin to stdout; progress goes to stderr,
-/// each message prefixed with `prog`.
+/// Builds the router, then routes stdin to stdout, lines longer than
+/// `input.max_line_bytes` answered with error lines; progress goes to
+/// stderr, each message prefixed with `prog`.
 ///
 /// # Errors
 ///
 /// [`RouteError::Config`] before anything is routed, [`RouteError::Io`]
 /// when stdin or stdout fails. Bad lines are error lines, not errors.
-pub fn run(args: &RouteArgs, prog: &str) -> Result<Summary, RouteError> {
+pub fn run(args: &RouteArgs, input: &InputArgs, prog: &str) -> Result<Summary, RouteError> {
     let started = Instant::now();
     let router = router(args, prog).map_err(RouteError::Config)?;
     let model = match router.model() {
@@ -117,7 +136,8 @@ pub fn run(args: &RouteArgs, prog: &str) -> Result<Summary, RouteError> {
         router.buildings().len()
     );
     let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    let summary = jsonl::route_lines(&router, io::stdin().lock(), out).map_err(RouteError::Io)?;
+    let summary = jsonl::route_lines_capped(&router, io::stdin().lock(), out, input.max_line_bytes)
+        .map_err(RouteError::Io)?;
     eprintln!(
         "{prog}: {} routed, {} error lines",
         summary.routed, summary.errors

@@ -132,6 +132,7 @@ fn read_file(
 ) -> Result<(), Failure> {
     for line in jsonl::lines(reader) {
         let (n, bytes) = line.map_err(Failure::io(format!("reading {}", path.display())))?;
+        let bytes = bytes.map_err(|e| Failure::Usage(format!("{}:{n}: {e}", path.display())))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
