@@ -11,7 +11,7 @@
 //! byte-order mark at the start of the input, as some Windows tools write,
 //! is ignored.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use serde::Serialize;
 
@@ -290,37 +290,25 @@ impl<R: BufRead> Iterator for Lines<R> {
         let first = self.number == 0;
         // Room for a CR, and for a BOM on the first line: both are removed.
         let slack = 1 + if first { BOM.len() } else { 0 };
-        let limit = self.max.saturating_add(slack);
+        let limit = u64::try_from(self.max.saturating_add(slack)).unwrap_or(u64::MAX);
         self.buf.clear();
-        let (mut read_any, mut too_long) = (false, false);
-        loop {
-            let available = match self.input.fill_buf() {
-                Ok(available) => available,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Some(Err(e)),
-            };
-            if available.is_empty() {
-                break;
-            }
-            read_any = true;
-            let newline = available.iter().position(|&b| b == b'\n');
-            let content = &available[..newline.unwrap_or(available.len())];
-            if !too_long {
-                if content.len() > limit - self.buf.len() {
-                    too_long = true;
-                    self.buf.clear();
-                } else {
-                    self.buf.extend_from_slice(content);
-                }
-            }
-            let used = newline.map_or(available.len(), |i| i + 1);
-            self.input.consume(used);
-            if newline.is_some() {
-                break;
-            }
+        // std's read_until (memchr), bounded: the content up to the limit
+        // and the newline, or one byte more than the limit.
+        let mut bounded = (&mut self.input).take(limit.saturating_add(1));
+        match bounded.read_until(b'\n', &mut self.buf) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => return Some(Err(e)),
         }
-        if !read_any {
-            return None;
+        let mut too_long = false;
+        if self.buf.last() == Some(&b'\n') {
+            self.buf.pop();
+        } else if self.buf.len() as u64 > limit {
+            too_long = true;
+            self.buf.clear();
+            if let Err(e) = self.skip_rest() {
+                return Some(Err(e));
+            }
         }
         self.number += 1;
         let line = self.number;
@@ -344,6 +332,29 @@ impl<R: BufRead> Iterator for Lines<R> {
             )));
         }
         Some(Ok((line, Ok(std::mem::take(&mut self.buf)))))
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Skips the input up to and with the next newline, in the reader's own
+    /// buffer: nothing of it is held.
+    fn skip_rest(&mut self) -> io::Result<()> {
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                return Ok(());
+            }
+            if let Some(i) = available.iter().position(|&b| b == b'\n') {
+                self.input.consume(i + 1);
+                return Ok(());
+            }
+            let n = available.len();
+            self.input.consume(n);
+        }
     }
 }
 
