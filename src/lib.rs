@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn shared_types_are_send_and_sync() {
         assert_send_sync::<Router>();
-        assert_send_sync::<Decision<'static>>();
+        assert_send_sync::<Decision>();
         assert_send_sync::<BuildError>();
         assert_send_sync::<TicketError>();
         assert_send_sync::<Ticket>();
