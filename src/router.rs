@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use jiff::{tz::TimeZone, SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::calendar::Calendar;
@@ -1067,7 +1067,7 @@ impl Decision {
 /// let line = serde_json::to_string(&record).unwrap();
 /// assert!(line.starts_with(r#"{"id":"T3","category":"housing.elevator""#));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     /// The ticket id.
     pub id: String,
@@ -1092,7 +1092,7 @@ pub struct DecisionRecord {
     pub community: Option<String>,
     /// The building code, when the ticket was located by it (一楼一码; an
     /// extension, left out of the JSON when `None`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub building: Option<String>,
     /// Which clue located the ticket.
     pub located_by: LocatedBy,
@@ -1144,7 +1144,7 @@ const MODEL_ALONE_DOMAIN: f32 = 0.5;
 /// let d = keywords_only.route(&Ticket::new("T1", "家里暖气片一直不热")).unwrap();
 /// assert_eq!(d.classified_by(), ClassifiedBy::Keywords);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassifiedBy {
     /// Keywords alone (no model, or no text for it).
