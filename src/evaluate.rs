@@ -48,6 +48,7 @@ pub enum GroupBy {
 /// assert_eq!(r.on_time_rate(), None); // nothing closed yet
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rates {
     /// The agency, street or district code.
     pub key: String,

@@ -1068,6 +1068,7 @@ impl Decision {
 /// assert!(line.starts_with(r#"{"id":"T3","category":"housing.elevator""#));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DecisionRecord {
     /// The ticket id.
     pub id: String,

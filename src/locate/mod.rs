@@ -53,6 +53,7 @@ use polygon_index::PolygonIndex;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LocatedBy {
     /// The coordinates (a district from the polygons).
     Coordinates,
