@@ -17,9 +17,6 @@ use crate::ticket::Ticket;
 ///
 /// # Examples
 ///
-/// ```
-/// use hotline_router::dispatch::DispatchConfig;
-///
 /// Start from the defaults and change what differs; the fields stay
 /// readable, and new ones may be added (the struct is `#[non_exhaustive]`).
 ///
