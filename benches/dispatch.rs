@@ -150,11 +150,9 @@ impl Naive {
 }
 
 fn dispatcher(router: &Router) -> Dispatcher {
-    let config = DispatchConfig {
-        capacity_per_agency: BATCH,
-        capacity_total: BATCH,
-        ..DispatchConfig::default()
-    };
+    let config = DispatchConfig::default()
+        .capacity_per_agency(BATCH)
+        .capacity_total(BATCH);
     // The clock a day after the mix starts: its tickets (one every 2.5 s)
     // are then all in the past, as a runtime requires.
     let now = start() + jiff::SignedDuration::from_hours(24);

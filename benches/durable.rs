@@ -45,11 +45,9 @@ fn bench_dir(name: &str) -> PathBuf {
 }
 
 fn config(capacity: usize) -> DispatchConfig {
-    DispatchConfig {
-        capacity_per_agency: capacity,
-        capacity_total: capacity,
-        ..DispatchConfig::default()
-    }
+    DispatchConfig::default()
+        .capacity_per_agency(capacity)
+        .capacity_total(capacity)
 }
 
 /// The runtime's clock: a day after the mix starts, so that every ticket of

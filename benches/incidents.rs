@@ -75,7 +75,7 @@ impl<'r> Stream<'r> {
     }
 }
 
-fn link(index: &mut IncidentIndex, t: &Ticket, d: &Decision<'_>) -> bool {
+fn link(index: &mut IncidentIndex, t: &Ticket, d: &Decision) -> bool {
     let at = t.received_at.expect("generated tickets have times");
     index.observe(&Sighting::new(t, d, at)).joined
 }
@@ -89,7 +89,7 @@ struct Open {
     last: Timestamp,
 }
 
-fn naive_link(open: &mut Vec<Open>, index: &IncidentIndex, t: &Ticket, d: &Decision<'_>) -> bool {
+fn naive_link(open: &mut Vec<Open>, index: &IncidentIndex, t: &Ticket, d: &Decision) -> bool {
     let category = d.classification().primary();
     let rule = index.rule(category);
     let at = t.received_at.unwrap();
@@ -185,7 +185,7 @@ fn bench(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let batch = stream.borrow_mut().take(BATCH);
-                let decisions: Vec<Decision<'_>> =
+                let decisions: Vec<Decision> =
                     batch.iter().map(|t| router.route(t).unwrap()).collect();
                 let mut ix = index.borrow_mut();
                 let start = Instant::now();
@@ -223,7 +223,7 @@ fn bench(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let batch = route_stream.borrow_mut().take(NAIVE);
-                let decisions: Vec<Decision<'_>> =
+                let decisions: Vec<Decision> =
                     batch.iter().map(|t| router.route(t).unwrap()).collect();
                 let mut open = naive_open.clone();
                 let ix = index.borrow();

@@ -21,7 +21,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 
 /// Routes `tickets` (in order) with their times; unroutable ones dropped.
-fn route<'r>(router: &'r Router, tickets: &[Ticket]) -> Vec<(Decision<'r>, Timestamp)> {
+fn route(router: &Router, tickets: &[Ticket]) -> Vec<(Decision, Timestamp)> {
     tickets
         .par_iter()
         .filter_map(|t| Some((router.route(t).ok()?, t.received_at?)))

@@ -75,13 +75,11 @@ fn main() -> ExitCode {
 
 /// Runs the tool; the exit code says how it went.
 pub fn run(args: Args) -> ExitCode {
-    let config = DispatchConfig {
-        // Nothing is purged here (a purged ticket would look lost to a
-        // checker), so the registry must hold every ticket of a long run.
-        capacity_total: usize::MAX,
-        capacity_per_agency: usize::MAX,
-        ..DispatchConfig::default()
-    };
+    // Nothing is purged here (a purged ticket would look lost to a
+    // checker), so the registry must hold every ticket of a long run.
+    let config = DispatchConfig::default()
+        .capacity_total(usize::MAX)
+        .capacity_per_agency(usize::MAX);
     let builder = Dispatcher::builder(Router::beijing()).config(config);
     let started = Instant::now();
     let d = match &args.journal {

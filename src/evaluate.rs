@@ -41,13 +41,15 @@ pub enum GroupBy {
 /// ```
 /// use hotline_router::evaluate::Rates;
 ///
-/// let r = Rates { key: "street:110105003".into(), evaluated: 4, responded: 4, resolved: 3, satisfied: 2, ..Rates::default() };
+/// let mut r = Rates::new("street:110105003");
+/// (r.evaluated, r.responded, r.resolved, r.satisfied) = (4, 4, 3, 2);
 /// assert_eq!(r.response_rate(), Some(1.0));
 /// assert_eq!(r.resolution_rate(), Some(0.75));
 /// assert_eq!(r.satisfaction_rate(), Some(0.5));
 /// assert_eq!(r.on_time_rate(), None); // nothing closed yet
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rates {
     /// The agency, street or district code.
     pub key: String,
@@ -74,6 +76,16 @@ fn ratio(n: u64, d: u64) -> Option<f64> {
 }
 
 impl Rates {
+    /// Empty counts for the group `key` (an agency code, a category …),
+    /// to fill in field by field; the struct may gain fields, so it is not
+    /// built with a struct expression outside the crate.
+    pub fn new(key: impl Into<String>) -> Rates {
+        Rates {
+            key: key.into(),
+            ..Rates::default()
+        }
+    }
+
     /// Response rate (响应率): responded / evaluated.
     pub fn response_rate(&self) -> Option<f64> {
         ratio(self.responded, self.evaluated)
@@ -322,9 +334,12 @@ pub struct Ranking {
 /// ```
 /// use hotline_router::evaluate::{rank, Rates};
 ///
-/// let a = Rates { key: "a".into(), evaluated: 10, responded: 10, resolved: 9, satisfied: 9, ..Rates::default() };
-/// let b = Rates { key: "b".into(), evaluated: 10, responded: 6, resolved: 5, satisfied: 3, ..Rates::default() };
-/// let c = Rates { key: "c".into(), evaluated: 1, ..Rates::default() };
+/// let counts = |key, evaluated, responded, resolved, satisfied| {
+///     let mut r = Rates::new(key);
+///     (r.evaluated, r.responded, r.resolved, r.satisfied) = (evaluated, responded, resolved, satisfied);
+///     r
+/// };
+/// let (a, b, c) = (counts("a", 10, 10, 9, 9), counts("b", 10, 6, 5, 3), counts("c", 1, 0, 0, 0));
 /// let r = rank(2024, 11, vec![a, b, c], 5, 1);
 /// assert_eq!(r.bottom, ["b"]);
 /// assert_eq!(r.unranked[0].key, "c");

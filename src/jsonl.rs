@@ -30,7 +30,7 @@ use crate::ticket::Ticket;
 /// assert_eq!((err.id.as_deref(), err.line), (Some("x"), 7));
 /// assert!(err.error.contains("lon and lat"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ErrorRecord {
     /// The ticket id, when the line had one.
     pub id: Option<String>,

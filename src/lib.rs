@@ -163,6 +163,11 @@ pub mod store;
 pub mod ticket;
 pub mod workload;
 
+/// The date and time library of the public API ([`Timestamp`](jiff::Timestamp)
+/// for received times and deadlines, [`TimeZone`](jiff::tz::TimeZone) for the
+/// router's zone), re-exported so an embedder uses the same version.
+pub use jiff;
+
 pub use calendar::Calendar;
 pub use classify::language::{Language, LanguageService};
 pub use classify::model::Model;
@@ -192,7 +197,7 @@ mod tests {
     #[test]
     fn shared_types_are_send_and_sync() {
         assert_send_sync::<Router>();
-        assert_send_sync::<Decision<'static>>();
+        assert_send_sync::<Decision>();
         assert_send_sync::<BuildError>();
         assert_send_sync::<TicketError>();
         assert_send_sync::<Ticket>();

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use jiff::{tz::TimeZone, SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::calendar::Calendar;
@@ -296,7 +296,7 @@ impl Router {
     ///
     /// A [`TicketError`] when the ticket has an empty id, no text and no
     /// address, invalid coordinates, or more text than the limit.
-    pub fn route(&self, ticket: &Ticket) -> Result<Decision<'_>, TicketError> {
+    pub fn route(&self, ticket: &Ticket) -> Result<Decision, TicketError> {
         let inner = &*self.inner;
         if ticket.id.trim().is_empty() {
             return Err(TicketError::EmptyId);
@@ -390,12 +390,12 @@ impl Router {
             (Priority::Normal, None) => after_hours(sla.normal_hours.unwrap_or(0)),
         };
         Ok(Decision {
-            router: self,
+            router: self.clone(),
             classification,
             verdict,
             low_confidence,
             location,
-            assignment,
+            assignment: assignment.clone(),
             priority,
             deadline,
             language,
@@ -581,11 +581,30 @@ impl Router {
 
 /// One routing decision, with everything that explains it.
 ///
-/// A decision borrows its router (names and codes are not copied); turn it
-/// into an owned, serializable [`DecisionRecord`] with
-/// [`Decision::to_record`].
+/// A decision holds a clone of its router's handle (one reference count, so
+/// names and codes are not copied): it outlives the [`Router`] value it came
+/// from, even a temporary one, and can be sent to another thread. The codes
+/// and names it returns borrow from the decision; for strings that live as
+/// long as a router you keep, look them up by id on the router
+/// ([`Router::category`] with [`Classification::primary`]). Turn it into
+/// an owned, serializable [`DecisionRecord`] with [`Decision::to_record`].
 ///
 /// # Examples
+///
+/// Routing with a temporary router, in a function that returns errors:
+///
+/// ```
+/// use hotline_router::{Router, Ticket, TicketError};
+///
+/// fn agency(text: &str) -> Result<String, TicketError> {
+///     let d = Router::beijing().route(&Ticket::new("T1", text))?;
+///     Ok(d.agency_code().to_string())
+/// }
+/// assert_eq!(agency("I lost my passport at the airport").unwrap(), "city:airport");
+/// assert!(agency("   ").is_err());
+/// ```
+///
+/// Reading a decision:
 ///
 /// ```
 /// use hotline_router::{LanguageService, LocatedBy, Router, Ticket};
@@ -599,22 +618,22 @@ impl Router {
 /// assert_eq!(d.language().service(), LanguageService::Seat);
 /// ```
 #[derive(Clone, Debug)]
-pub struct Decision<'r> {
-    router: &'r Router,
+pub struct Decision {
+    router: Router,
     classification: Classification,
     verdict: Verdict,
     low_confidence: bool,
     location: Location,
-    assignment: &'r Assignment,
+    assignment: Assignment,
     priority: Priority,
     deadline: Timestamp,
     language: Language,
     converted_from: Option<crate::Crs>,
 }
 
-impl<'r> Decision<'r> {
+impl Decision {
     /// The primary category.
-    pub fn category(&self) -> &'r Category {
+    pub fn category(&self) -> &Category {
         self.router.category(self.classification.primary())
     }
 
@@ -671,19 +690,19 @@ impl<'r> Decision<'r> {
     }
 
     /// The district's code, if known.
-    pub fn district_code(&self) -> Option<&'r str> {
+    pub fn district_code(&self) -> Option<&str> {
         let j = self.router.jurisdictions();
         self.location.district().map(|d| j.district(d).code())
     }
 
     /// The street's code, if known.
-    pub fn street_code(&self) -> Option<&'r str> {
+    pub fn street_code(&self) -> Option<&str> {
         let j = self.router.jurisdictions();
         self.location.street().map(|s| j.street(s).code())
     }
 
     /// The community's code, if known.
-    pub fn community_code(&self) -> Option<&'r str> {
+    pub fn community_code(&self) -> Option<&str> {
         let j = self.router.jurisdictions();
         self.location.community().map(|c| j.community(c).code())
     }
@@ -691,13 +710,13 @@ impl<'r> Decision<'r> {
     /// The building, when the ticket carried a building code of the
     /// registry (一楼一码): then [`located_by`](Decision::located_by) is
     /// [`LocatedBy::Building`].
-    pub fn building(&self) -> Option<&'r Building> {
+    pub fn building(&self) -> Option<&Building> {
         let registry = self.router.buildings();
         self.location.building().map(|b| registry.building(b))
     }
 
     /// The building's code, when the ticket was located by it.
-    pub fn building_code(&self) -> Option<&'r str> {
+    pub fn building_code(&self) -> Option<&str> {
         self.building().map(Building::code)
     }
 
@@ -712,18 +731,18 @@ impl<'r> Decision<'r> {
     }
 
     /// The lead agency's code.
-    pub fn agency_code(&self) -> &'r str {
+    pub fn agency_code(&self) -> &str {
         self.router.rules().agency(self.assignment.agency()).code()
     }
 
     /// The co-handlers.
-    pub fn co_agencies(&self) -> &'r [AgencyId] {
-        self.router.rules().co_agencies(self.assignment)
+    pub fn co_agencies(&self) -> &[AgencyId] {
+        self.router.rules().co_agencies(&self.assignment)
     }
 
     /// The compiled rule cell that decided the agency.
-    pub fn assignment(&self) -> &'r Assignment {
-        self.assignment
+    pub fn assignment(&self) -> &Assignment {
+        &self.assignment
     }
 
     /// Urgent or normal.
@@ -753,7 +772,7 @@ impl<'r> Decision<'r> {
     /// Short human-readable reasons, in pipeline order: category, urgency,
     /// location, rule, fallback, deadline, language.
     pub fn explain(&self) -> Vec<String> {
-        let r = self.router;
+        let r = &self.router;
         let c = &self.classification;
         let classifier = r.classifier();
         let j = r.jurisdictions();
@@ -1048,7 +1067,8 @@ impl<'r> Decision<'r> {
 /// let line = serde_json::to_string(&record).unwrap();
 /// assert!(line.starts_with(r#"{"id":"T3","category":"housing.elevator""#));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DecisionRecord {
     /// The ticket id.
     pub id: String,
@@ -1073,7 +1093,7 @@ pub struct DecisionRecord {
     pub community: Option<String>,
     /// The building code, when the ticket was located by it (一楼一码; an
     /// extension, left out of the JSON when `None`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub building: Option<String>,
     /// Which clue located the ticket.
     pub located_by: LocatedBy,
@@ -1125,7 +1145,7 @@ const MODEL_ALONE_DOMAIN: f32 = 0.5;
 /// let d = keywords_only.route(&Ticket::new("T1", "家里暖气片一直不热")).unwrap();
 /// assert_eq!(d.classified_by(), ClassifiedBy::Keywords);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassifiedBy {
     /// Keywords alone (no model, or no text for it).

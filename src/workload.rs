@@ -1097,7 +1097,8 @@ mod tests {
                     .flat_map(|o| ENDINGS.iter().map(move |e| (o, e)))
                 {
                     let t = Ticket::new("T", format!("{o}{p}{e}"));
-                    let got = router().route(&t).unwrap().category().code();
+                    let d = router().route(&t).unwrap();
+                    let got = d.category().code();
                     if got != k.code {
                         wrong.push(format!("{o}{p}{e}: {got} (for {})", k.code));
                     }

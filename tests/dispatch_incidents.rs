@@ -376,12 +376,7 @@ struct Scripted {
 }
 
 impl Linker for Scripted {
-    fn link(
-        &mut self,
-        t: &Ticket,
-        _: &Decision<'_>,
-        _: Timestamp,
-    ) -> Option<(String, Vec<String>)> {
+    fn link(&mut self, t: &Ticket, _: &Decision, _: Timestamp) -> Option<(String, Vec<String>)> {
         let answer = self.answers.remove(0);
         self.calls
             .lock()
@@ -395,7 +390,7 @@ impl Linker for Scripted {
     fn split(&mut self, ticket: &str) {
         self.calls.lock().unwrap().push(format!("split {ticket}"));
     }
-    fn restore(&mut self, _: &Ticket, _: &Decision<'_>, _: Timestamp, _: Option<&str>) {}
+    fn restore(&mut self, _: &Ticket, _: &Decision, _: Timestamp, _: Option<&str>) {}
 }
 
 #[test]

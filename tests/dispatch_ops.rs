@@ -122,11 +122,11 @@ fn invalid_tickets_are_handed_back() {
 
 #[test]
 fn capacity_per_agency_and_total() {
-    let (d, clock) = setup(DispatchConfig {
-        capacity_per_agency: 2,
-        capacity_total: 3,
-        ..DispatchConfig::default()
-    });
+    let (d, clock) = setup(
+        DispatchConfig::default()
+            .capacity_per_agency(2)
+            .capacity_total(3),
+    );
     d.submit(noise("A", &clock)).unwrap();
     d.submit(noise("B", &clock)).unwrap();
     let err = d.submit(noise("C", &clock)).unwrap_err();
@@ -151,10 +151,7 @@ fn capacity_per_agency_and_total() {
 
 #[test]
 fn only_the_holder_may_act_and_leases_expire() {
-    let (d, clock) = setup(DispatchConfig {
-        lease: SignedDuration::from_mins(10),
-        ..DispatchConfig::default()
-    });
+    let (d, clock) = setup(DispatchConfig::default().lease(SignedDuration::from_mins(10)));
     d.submit(noise("T1", &clock)).unwrap();
     d.claim(HUJIALOU, "w1").unwrap().unwrap();
     assert!(matches!(
@@ -178,10 +175,7 @@ fn only_the_holder_may_act_and_leases_expire() {
 
 #[test]
 fn returns_reroute_without_the_agency_then_go_to_triage() {
-    let (d, clock) = setup(DispatchConfig {
-        max_returns: 2,
-        ..DispatchConfig::default()
-    });
+    let (d, clock) = setup(DispatchConfig::default().max_returns(2));
     // Elevators: street office, co-handler the district market regulator.
     d.submit(
         Ticket::new("E1", "电梯坏了一个星期没人修")
@@ -498,10 +492,7 @@ fn restore_dispatches_a_ticket_cut_off_mid_submit() {
 
 #[test]
 fn purge_closed_frees_registry_capacity_for_evaluated_tickets_only() {
-    let (d, clock) = setup(DispatchConfig {
-        capacity_total: 2,
-        ..DispatchConfig::default()
-    });
+    let (d, clock) = setup(DispatchConfig::default().capacity_total(2));
     d.submit(noise("A", &clock)).unwrap();
     d.submit(noise("B", &clock)).unwrap();
     assert!(matches!(

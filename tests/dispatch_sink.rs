@@ -258,10 +258,7 @@ fn regression_a_clock_going_backwards_cannot_make_a_late_ticket_on_time() {
 #[test]
 fn regression_moves_per_ticket_are_bounded() {
     let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
-    let config = DispatchConfig {
-        max_moves: 5,
-        ..DispatchConfig::default()
-    };
+    let config = DispatchConfig::default().max_moves(5);
     let d = Dispatcher::builder(Router::beijing())
         .config(config)
         .clock(clock.clone())

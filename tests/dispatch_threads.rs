@@ -264,10 +264,7 @@ fn mpmc() {
     let lease = SignedDuration::from_mins(30);
     let clock = Arc::new(ManualClock::new(start()));
     let log = Arc::new(Log::default());
-    let config = DispatchConfig {
-        lease,
-        ..DispatchConfig::default()
-    };
+    let config = DispatchConfig::default().lease(lease);
     let d = Dispatcher::builder(router())
         .config(config)
         .clock(clock.clone())
@@ -519,10 +516,7 @@ fn mpmc_capacity() {
     const COUNT: usize = if cfg!(miri) { 20 } else { 300 };
     const CAPACITY: usize = 100;
     let clock = Arc::new(ManualClock::new(start()));
-    let config = DispatchConfig {
-        capacity_per_agency: CAPACITY,
-        ..DispatchConfig::default()
-    };
+    let config = DispatchConfig::default().capacity_per_agency(CAPACITY);
     let d = Dispatcher::new(router(), config, clock.clone());
     let accepted = AtomicUsize::new(0);
     let barrier = Barrier::new(3);
@@ -677,10 +671,7 @@ fn linearizable_expire_leases() {
         ROUNDS,
         || {
             let clock = Arc::new(ManualClock::new(t0));
-            let config = DispatchConfig {
-                lease,
-                ..DispatchConfig::default()
-            };
+            let config = DispatchConfig::default().lease(lease);
             let d = Dispatcher::new(router(), config, clock.clone());
             d.submit(Ticket::new("A", "燃气泄漏").with_received_at(t0))
                 .unwrap();

@@ -367,7 +367,7 @@ impl fmt::Debug for Case {
         )?;
         writeln!(
             f,
-            "    let config = DispatchConfig {{ capacity_per_agency: {}, capacity_total: {}, lease: SignedDuration::from_mins({}), max_returns: {}, ..DispatchConfig::default() }};",
+            "    let config = DispatchConfig::default().capacity_per_agency({}).capacity_total({}).lease(SignedDuration::from_mins({})).max_returns({});",
             c.capacity_per_agency,
             c.capacity_total,
             c.lease.as_secs() / 60,
@@ -544,13 +544,11 @@ fn case(journal: bool) -> impl Strategy<Value = Case> {
             move |(linker, per_agency, total, lease, max_returns, mut actions, more)| {
                 actions.extend(more.into_iter().flatten());
                 Case {
-                    config: DispatchConfig {
-                        capacity_per_agency: per_agency,
-                        capacity_total: total,
-                        lease: SignedDuration::from_mins(lease),
-                        max_returns,
-                        ..DispatchConfig::default()
-                    },
+                    config: DispatchConfig::default()
+                        .capacity_per_agency(per_agency)
+                        .capacity_total(total)
+                        .lease(SignedDuration::from_mins(lease))
+                        .max_returns(max_returns),
                     journal,
                     linker,
                     actions,
@@ -830,6 +828,7 @@ impl Model {
                 State::Claimed | State::Responded => c.in_hand += 1,
                 State::Resolved => c.resolved += 1,
                 State::Evaluated => c.evaluated += 1,
+                other => unreachable!("the model has no state {other:?}"),
             }
             c.escalated += usize::from(t.is_open() && t.escalated);
         }
@@ -873,12 +872,10 @@ impl Model {
             let h = &self.tickets[&head];
             if priority <= h.priority {
                 let (agency, priority, deadline) = (h.agency.clone(), h.priority, h.deadline);
-                let receipt = Receipt {
-                    id: id.to_string(),
-                    agency: agency.clone(),
-                    priority,
-                    deadline,
-                    incident: Some(head.clone()),
+                let receipt = {
+                    let mut r = Receipt::new(id.to_string(), agency.clone(), priority, deadline);
+                    r.incident = Some(head.clone());
+                    r
                 };
                 self.tickets.insert(
                     id.to_string(),
@@ -925,13 +922,12 @@ impl Model {
                 evaluation: None,
             },
         );
-        vec![Outcome::Submitted(Receipt {
-            id: id.to_string(),
-            agency: agency.to_string(),
+        vec![Outcome::Submitted(Receipt::new(
+            id.to_string(),
+            agency.to_string(),
             priority,
             deadline,
-            incident: None,
-        })]
+        ))]
     }
 
     /// The incident a new ticket of `kind` received at `at` joins (with a
@@ -1173,13 +1169,12 @@ impl Model {
         t.deadline = deadline;
         t.state = State::Dispatched;
         t.queued = queued;
-        Ok(Receipt {
-            id: id.to_string(),
-            agency: agency.to_string(),
+        Ok(Receipt::new(
+            id.to_string(),
+            agency.to_string(),
             priority,
             deadline,
-            incident: None,
-        })
+        ))
     }
 
     fn move_to(&mut self, id: &str, agency: &str, returned_from: Option<Vec<String>>) -> Receipt {
@@ -1201,13 +1196,7 @@ impl Model {
                 m.agency = agency.to_string();
             }
         }
-        Receipt {
-            id: id.to_string(),
-            agency: agency.to_string(),
-            priority,
-            deadline,
-            incident: None,
-        }
+        Receipt::new(id.to_string(), agency.to_string(), priority, deadline)
     }
 
     fn evaluate(&mut self, id: &str, answers: [bool; 3]) -> Result<(), OpError> {
@@ -1264,9 +1253,10 @@ impl Model {
             if t.received_at < from || t.received_at >= to {
                 continue;
             }
-            let r = groups.entry(t.agency.clone()).or_insert_with(|| Rates {
-                key: t.agency.clone(),
-                ..Rates::default()
+            let r = groups.entry(t.agency.clone()).or_insert_with(|| {
+                let mut r = Rates::default();
+                r.key = t.agency.clone();
+                r
             });
             r.received += 1;
             if let Some(at) = t.resolved_at {
@@ -1640,10 +1630,7 @@ fn kinds_route_as_the_model_says() {
 fn regression_full_lifecycle_with_returns() {
     use Action::*;
     pinned(
-        DispatchConfig {
-            max_returns: 2,
-            ..DispatchConfig::default()
-        },
+        DispatchConfig::default().max_returns(2),
         vec![
             Submit {
                 id: 0,
@@ -1694,10 +1681,7 @@ fn regression_full_lifecycle_with_returns() {
 #[test]
 fn regression_return_never_goes_back_to_an_agency_that_returned_it() {
     let clock = Arc::new(ManualClock::new(START.parse().unwrap()));
-    let config = DispatchConfig {
-        max_returns: 3,
-        ..DispatchConfig::default()
-    };
+    let config = DispatchConfig::default().max_returns(3);
     let d = Dispatcher::new(router(), config, clock.clone());
     // A visa ticket has one candidate (the exit-entry bureau) and no
     // district, so its first return already falls back to triage.
@@ -1822,13 +1806,11 @@ fn purged_ids_stay_refused_across_checkpoints_and_crashes() {
 fn regression_a_second_return_by_a_former_holder() {
     use Action::*;
     pinned(
-        DispatchConfig {
-            capacity_per_agency: 1,
-            capacity_total: 3,
-            lease: SignedDuration::from_mins(5),
-            max_returns: 0,
-            ..DispatchConfig::default()
-        },
+        DispatchConfig::default()
+            .capacity_per_agency(1)
+            .capacity_total(3)
+            .lease(SignedDuration::from_mins(5))
+            .max_returns(0),
         vec![
             Submit {
                 id: 2,

@@ -85,10 +85,7 @@ async fn body_limit_answers_413() {
 
 #[tokio::test]
 async fn a_full_registry_answers_503() {
-    let capacity = hotline_router::dispatch::DispatchConfig {
-        capacity_total: 1,
-        ..Default::default()
-    };
+    let capacity = hotline_router::dispatch::DispatchConfig::default().capacity_total(1);
     let live = Live::new();
     let d = Dispatcher::builder(Router::beijing())
         .config(capacity)

@@ -54,11 +54,13 @@ fn route(tickets: Vec<Ticket>) -> Vec<Seen> {
         .filter_map(|t| {
             let at = t.received_at?;
             let d = router().route(&t).ok()?;
+            // Codes borrowed from the static router, not from the decision.
+            let j = router().jurisdictions();
             Some(Seen {
                 at,
-                category: d.category().code(),
-                district: d.district_code(),
-                street: d.street_code(),
+                category: router().category(d.classification().primary()).code(),
+                district: d.location().district().map(|i| j.district(i).code()),
+                street: d.location().street().map(|i| j.street(i).code()),
             })
         })
         .collect()

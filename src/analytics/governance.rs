@@ -366,7 +366,7 @@ impl Governance {
 
     /// Counts a routed ticket; returns whether it was counted (it needs a
     /// `received_at` and a street).
-    pub fn add(&mut self, ticket: &Ticket, decision: &Decision<'_>) -> bool {
+    pub fn add(&mut self, ticket: &Ticket, decision: &Decision) -> bool {
         let (Some(at), Some(street)) = (ticket.received_at, decision.location().street()) else {
             return false;
         };

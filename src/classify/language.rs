@@ -28,7 +28,7 @@
 //!
 //! 98% of a Beijing day stops at step 1.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use whatlang::Lang;
 
 /// A detected language, as an ISO 639-1 code where one exists (`zh`, `en`,
@@ -48,6 +48,16 @@ use whatlang::Lang;
 #[serde(transparent)]
 pub struct Language(&'static str);
 
+/// Reads a code written by [`Language`]'s `Serialize`; a code the detector
+/// never answers is an error naming it.
+impl<'de> Deserialize<'de> for Language {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Language, D::Error> {
+        let code = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Language::from_code(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown language code '{code}'")))
+    }
+}
+
 /// The language service a ticket needs.
 ///
 /// # Examples
@@ -60,7 +70,7 @@ pub struct Language(&'static str);
 /// assert_eq!(lang.service(), LanguageService::Interpreter);
 /// assert_eq!(lang.service().as_str(), "interpreter");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LanguageService {
     /// Chinese: handled by the ordinary seats.
@@ -195,6 +205,30 @@ impl Language {
             return whatlang_detect(text);
         }
         Language(code)
+    }
+
+    /// The language whose [`code`](Language::code) is `code`, if the
+    /// detector can answer it; `None` for any other string.
+    ///
+    /// ```
+    /// use hotline_router::Language;
+    ///
+    /// assert_eq!(Language::from_code("fr"), Some(Language::detect("Je voudrais prolonger mon visa, à qui dois-je m'adresser ?")));
+    /// assert_eq!(Language::from_code("zh"), Some(Language::CHINESE));
+    /// assert_eq!(Language::from_code("french"), None);
+    /// ```
+    pub fn from_code(code: &str) -> Option<Language> {
+        // Every code `detect` writes: its own literals, the Cyrillic
+        // alphabets, and whatlang's languages through `iso639_1`.
+        const OWN: [&str; 11] = [
+            "zh", "en", "ja", "ko", "bo", "mn", "ii", "ug", "ur", "fa", "ar",
+        ];
+        OWN.into_iter()
+            .chain(SEAT_LANGUAGES)
+            .chain(CYRILLIC.iter().map(|a| a.code))
+            .chain(Lang::all().iter().map(|l| iso639_1(*l)))
+            .find(|c| *c == code)
+            .map(Language)
     }
 
     /// The code: ISO 639-1 (`zh`, `en` …) where the language has one.

@@ -31,7 +31,7 @@ const SNAPSHOT_EVERY: u64 = 64 << 20;
 ///
 /// let clock = Arc::new(ManualClock::new("2024-11-20T08:00:00+08:00".parse().unwrap()));
 /// let d = Dispatcher::builder(Router::beijing())
-///     .config(DispatchConfig { max_returns: 3, ..DispatchConfig::default() })
+///     .config(DispatchConfig::default().max_returns(3))
 ///     .clock(clock)
 ///     .build();
 /// assert_eq!(d.counts().total, 0);

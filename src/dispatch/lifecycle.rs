@@ -55,6 +55,7 @@ use crate::ticket::Ticket;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum State {
     /// Taken in, not yet on a work list (only between two events of one submit).
     Received,

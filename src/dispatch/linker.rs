@@ -34,13 +34,13 @@ use crate::ticket::Ticket;
 /// struct SameStreet(HashMap<(String, String), (String, Timestamp)>);
 ///
 /// impl SameStreet {
-///     fn key(d: &Decision<'_>) -> Option<(String, String)> {
+///     fn key(d: &Decision) -> Option<(String, String)> {
 ///         Some((d.category().code().to_string(), d.street_code()?.to_string()))
 ///     }
 /// }
 ///
 /// impl Linker for SameStreet {
-///     fn link(&mut self, t: &Ticket, d: &Decision<'_>, at: Timestamp) -> Option<(String, Vec<String>)> {
+///     fn link(&mut self, t: &Ticket, d: &Decision, at: Timestamp) -> Option<(String, Vec<String>)> {
 ///         let key = Self::key(d)?;
 ///         match self.0.get(&key) {
 ///             Some((head, since)) if at.duration_since(*since) <= SignedDuration::from_hours(2) => {
@@ -56,7 +56,7 @@ use crate::ticket::Ticket;
 ///         self.0.retain(|_, (h, _)| h != head);
 ///     }
 ///     fn split(&mut self, _ticket: &str) {}
-///     fn restore(&mut self, t: &Ticket, d: &Decision<'_>, at: Timestamp, head: Option<&str>) {
+///     fn restore(&mut self, t: &Ticket, d: &Decision, at: Timestamp, head: Option<&str>) {
 ///         if let (None, Some(key)) = (head, Self::key(d)) {
 ///             self.0.entry(key).or_insert((t.id.clone(), at));
 ///         }
@@ -89,7 +89,7 @@ pub trait Linker: Send {
     fn link(
         &mut self,
         ticket: &Ticket,
-        decision: &Decision<'_>,
+        decision: &Decision,
         at: Timestamp,
     ) -> Option<(String, Vec<String>)>;
 
@@ -108,11 +108,5 @@ pub trait Linker: Send {
     /// (`head == None`) or linked to `head`, without matching. Tickets come
     /// in received order, a head before its members; `at` is the ticket's
     /// time of receipt and `decision` the current router's.
-    fn restore(
-        &mut self,
-        ticket: &Ticket,
-        decision: &Decision<'_>,
-        at: Timestamp,
-        head: Option<&str>,
-    );
+    fn restore(&mut self, ticket: &Ticket, decision: &Decision, at: Timestamp, head: Option<&str>);
 }

@@ -17,13 +17,23 @@ use crate::ticket::Ticket;
 ///
 /// # Examples
 ///
-/// ```
-/// use hotline_router::dispatch::DispatchConfig;
+/// Start from the defaults and change what differs; the fields stay
+/// readable, and new ones may be added (the struct is `#[non_exhaustive]`).
 ///
-/// let config = DispatchConfig { max_returns: 3, ..DispatchConfig::default() };
-/// assert_eq!(config.capacity_total, 700_000);
+/// ```
+/// use hotline_router::dispatch::{DispatchConfig, Dispatcher, SystemClock};
+/// use hotline_router::jiff::SignedDuration;
+/// use hotline_router::Router;
+///
+/// let config = DispatchConfig::default()
+///     .max_returns(3)
+///     .lease(SignedDuration::from_mins(10));
+/// assert_eq!((config.max_returns, config.capacity_total), (3, 700_000));
+/// let d = Dispatcher::new(Router::beijing(), config, SystemClock);
+/// assert_eq!(d.counts().total, 0);
 /// ```
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct DispatchConfig {
     /// Most open tickets one agency may hold; a submit beyond it is refused.
     pub capacity_per_agency: usize,
@@ -62,6 +72,57 @@ impl Default for DispatchConfig {
     }
 }
 
+impl DispatchConfig {
+    /// Sets [`capacity_per_agency`](DispatchConfig::capacity_per_agency).
+    #[must_use]
+    pub fn capacity_per_agency(mut self, capacity_per_agency: usize) -> Self {
+        self.capacity_per_agency = capacity_per_agency;
+        self
+    }
+
+    /// Sets [`capacity_total`](DispatchConfig::capacity_total).
+    #[must_use]
+    pub fn capacity_total(mut self, capacity_total: usize) -> Self {
+        self.capacity_total = capacity_total;
+        self
+    }
+
+    /// Sets [`lease`](DispatchConfig::lease).
+    #[must_use]
+    pub fn lease(mut self, lease: SignedDuration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Sets [`max_returns`](DispatchConfig::max_returns).
+    #[must_use]
+    pub fn max_returns(mut self, max_returns: u32) -> Self {
+        self.max_returns = max_returns;
+        self
+    }
+
+    /// Sets [`max_moves`](DispatchConfig::max_moves).
+    #[must_use]
+    pub fn max_moves(mut self, max_moves: u32) -> Self {
+        self.max_moves = max_moves;
+        self
+    }
+
+    /// Sets [`max_backdate`](DispatchConfig::max_backdate).
+    #[must_use]
+    pub fn max_backdate(mut self, max_backdate: SignedDuration) -> Self {
+        self.max_backdate = max_backdate;
+        self
+    }
+
+    /// Sets [`max_ahead`](DispatchConfig::max_ahead).
+    #[must_use]
+    pub fn max_ahead(mut self, max_ahead: SignedDuration) -> Self {
+        self.max_ahead = max_ahead;
+        self
+    }
+}
+
 /// What `submit` hands back: where the ticket went.
 ///
 /// # Examples
@@ -76,6 +137,7 @@ impl Default for DispatchConfig {
 /// assert_eq!(r.incident, None, "no linker: every ticket is its own work item");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Receipt {
     /// The ticket id.
     pub id: String,
@@ -89,6 +151,33 @@ pub struct Receipt {
     /// The head (first ticket) of the incident the ticket joined instead of
     /// being queued; `None` when it is its own work item.
     pub incident: Option<String>,
+}
+
+impl Receipt {
+    /// A receipt for a ticket queued as its own work item (`incident`
+    /// `None`): what a [`Dispatcher`] double or a test model hands back.
+    ///
+    /// ```
+    /// use hotline_router::dispatch::Receipt;
+    /// use hotline_router::{jiff::Timestamp, Priority};
+    ///
+    /// let r = Receipt::new("T1", "city:gas", Priority::Urgent, Timestamp::UNIX_EPOCH);
+    /// assert_eq!((r.agency.as_str(), r.incident), ("city:gas", None));
+    /// ```
+    pub fn new(
+        id: impl Into<String>,
+        agency: impl Into<String>,
+        priority: Priority,
+        deadline: Timestamp,
+    ) -> Receipt {
+        Receipt {
+            id: id.into(),
+            agency: agency.into(),
+            priority,
+            deadline,
+            incident: None,
+        }
+    }
 }
 
 /// A claimed ticket: what a worker needs to act on it.
@@ -284,6 +373,7 @@ pub enum OpError {
 /// assert_eq!(d.counts().dispatched, 1);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counts {
     /// Every ticket held.
     pub total: usize,

@@ -42,7 +42,7 @@ impl Linker for IncidentIndex {
     fn link(
         &mut self,
         ticket: &Ticket,
-        decision: &Decision<'_>,
+        decision: &Decision,
         at: Timestamp,
     ) -> Option<(String, Vec<String>)> {
         let link = self.observe(&Sighting::new(ticket, decision, at));
@@ -61,13 +61,7 @@ impl Linker for IncidentIndex {
         IncidentIndex::split(self, ticket);
     }
 
-    fn restore(
-        &mut self,
-        ticket: &Ticket,
-        decision: &Decision<'_>,
-        at: Timestamp,
-        head: Option<&str>,
-    ) {
+    fn restore(&mut self, ticket: &Ticket, decision: &Decision, at: Timestamp, head: Option<&str>) {
         let sighting = Sighting::new(ticket, decision, at);
         self.restore_link(&sighting, head.unwrap_or(&ticket.id));
     }

@@ -60,7 +60,7 @@ impl<'a> Sighting<'a> {
     /// category and jurisdiction, the ticket's point (converted to WGS-84;
     /// invalid coordinates are left out), building code (一楼一码), address
     /// and text.
-    pub fn new(ticket: &'a Ticket, decision: &Decision<'_>, at: Timestamp) -> Self {
+    pub fn new(ticket: &'a Ticket, decision: &Decision, at: Timestamp) -> Self {
         let location = decision.location();
         Sighting {
             id: &ticket.id,

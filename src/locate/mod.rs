@@ -51,8 +51,9 @@ use polygon_index::PolygonIndex;
 /// assert_eq!(LocatedBy::None.as_str(), "none");
 /// assert_eq!(LocatedBy::Building.as_str(), "building");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LocatedBy {
     /// The coordinates (a district from the polygons).
     Coordinates,

@@ -41,7 +41,7 @@ impl Counts {
         }
     }
 
-    pub fn add(&mut self, at: Timestamp, d: &Decision<'_>) {
+    pub fn add(&mut self, at: Timestamp, d: &Decision) {
         let tz = self.router.time_zone();
         let date = at.to_zoned(tz.clone()).date();
         let month = Month::of(at, tz);

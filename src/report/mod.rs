@@ -304,7 +304,7 @@ impl ReportBuilder {
     /// Counts a routed ticket. Returns `false`, counting it as skipped,
     /// when it has no `received_at` or falls outside the month set and its
     /// look-back.
-    pub fn add(&mut self, ticket: &Ticket, decision: &Decision<'_>) -> bool {
+    pub fn add(&mut self, ticket: &Ticket, decision: &Decision) -> bool {
         let Some(at) = ticket.received_at else {
             self.input.untimed += 1;
             return false;

@@ -74,7 +74,7 @@ impl PrefixLinker {
         }
     }
 
-    fn key(&self, ticket: &Ticket, decision: &Decision<'_>) -> (String, String) {
+    fn key(&self, ticket: &Ticket, decision: &Decision) -> (String, String) {
         (
             decision.category().code().to_string(),
             ticket.text.chars().take(self.prefix).collect(),
@@ -90,7 +90,7 @@ impl Linker for PrefixLinker {
     fn link(
         &mut self,
         ticket: &Ticket,
-        decision: &Decision<'_>,
+        decision: &Decision,
         at: Timestamp,
     ) -> Option<(String, Vec<String>)> {
         let key = self.key(ticket, decision);
@@ -141,13 +141,7 @@ impl Linker for PrefixLinker {
         }
     }
 
-    fn restore(
-        &mut self,
-        ticket: &Ticket,
-        decision: &Decision<'_>,
-        at: Timestamp,
-        head: Option<&str>,
-    ) {
+    fn restore(&mut self, ticket: &Ticket, decision: &Decision, at: Timestamp, head: Option<&str>) {
         self.log(format!("restore {} {}", ticket.id, head.unwrap_or("-")));
         let key = self.key(ticket, decision);
         match head {

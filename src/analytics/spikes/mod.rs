@@ -421,7 +421,7 @@ impl SpikeDetector {
     ///
     /// The ticket is learned as well. A ticket with no district counts
     /// only in the city-wide volume.
-    pub fn observe(&mut self, decision: &Decision<'_>, at: Timestamp) -> Vec<Alert> {
+    pub fn observe(&mut self, decision: &Decision, at: Timestamp) -> Vec<Alert> {
         self.record(
             at,
             decision.category().code(),
@@ -446,7 +446,7 @@ impl SpikeDetector {
 
     /// Learns a past ticket without testing anything: history, in time
     /// order, before the live stream continues from where it ends.
-    pub fn learn(&mut self, decision: &Decision<'_>, at: Timestamp) {
+    pub fn learn(&mut self, decision: &Decision, at: Timestamp) {
         self.record(
             at,
             decision.category().code(),

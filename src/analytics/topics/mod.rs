@@ -480,7 +480,7 @@ impl Topics {
     /// Counts a routed ticket. Returns whether it was counted: a ticket
     /// without `received_at` or without a district, or outside the month
     /// set with [`only`](Topics::only), is not.
-    pub fn add(&mut self, ticket: &Ticket, decision: &Decision<'_>) -> bool {
+    pub fn add(&mut self, ticket: &Ticket, decision: &Decision) -> bool {
         let Some(at) = ticket.received_at else {
             return false;
         };

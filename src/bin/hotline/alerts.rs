@@ -231,11 +231,13 @@ fn seen<'r>(router: &'r Router, bytes: &[u8]) -> Result<Seen<'r>, String> {
     let d = router
         .route(&ticket)
         .map_err(|e| format!("ticket {}: {e}", ticket.id))?;
+    // Codes borrowed from the router, which outlives the decision.
+    let j = router.jurisdictions();
     Ok(Seen {
         at,
-        category: d.category().code(),
-        district: d.district_code(),
-        street: d.street_code(),
+        category: router.category(d.classification().primary()).code(),
+        district: d.location().district().map(|i| j.district(i).code()),
+        street: d.location().street().map(|i| j.street(i).code()),
     })
 }
 

@@ -17,7 +17,7 @@ use crate::rng::SplitMix64;
 /// let a = &e.labels["a"];
 /// assert_eq!((a.support, a.precision, a.recall), (2, 1.0, 0.5));
 /// ```
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct LabelScores {
     /// How many examples have this label.
