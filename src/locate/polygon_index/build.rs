@@ -3,12 +3,13 @@
 //! (see the [module docs](super) for the design).
 
 use super::{
-    boundaries, lower, Grid, Leaf, Params, PolygonIndex, MAX_LOCAL, MAX_REGIONS, META_ABOVE_CORNER,
-    META_CROSSES_X1, NONE, PAYLOAD, TAG_GRID, TAG_LEAF,
+    boundaries, default_budget, lower, Grid, Leaf, Params, PolygonIndex, MAX_LOCAL, MAX_REGIONS,
+    META_ABOVE_CORNER, META_CROSSES_X1, NONE, PAYLOAD, TAG_GRID, TAG_LEAF,
 };
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::region::{crosses, orient2d, Region};
 use std::collections::BTreeSet;
+use std::mem::size_of;
 
 /// Builds the index for [`PolygonIndex::bulk_load_with`]; region `i` gets id
 /// `i`.
@@ -33,6 +34,7 @@ pub(super) fn bulk_load(regions: &[Region], params: Params) -> Result<PolygonInd
                 }),
         );
     }
+    let edges = cancel_pairs(edges);
     if u32::try_from(edges.len()).is_err() {
         return Err(limit(format!(
             "{} edges, at most {} are supported",
@@ -40,6 +42,10 @@ pub(super) fn bulk_load(regions: &[Region], params: Params) -> Result<PolygonInd
             u32::MAX
         )));
     }
+    let shapes = shapes(&edges);
+    let budget = params
+        .max_bytes
+        .unwrap_or_else(|| default_budget(edges.len()));
     let mut index = PolygonIndex {
         regions: regions.len(),
         bbox: [
@@ -69,8 +75,10 @@ pub(super) fn bulk_load(regions: &[Region], params: Params) -> Result<PolygonInd
     }
     Builder {
         edges: &edges,
+        shapes: &shapes,
         regions: regions.len(),
         params,
+        budget,
         index: &mut index,
     }
     .build_top()?;
@@ -156,12 +164,115 @@ fn across(a: [f64; 2], b: [f64; 2], x1: f64) -> Option<([f64; 2], [f64; 2])> {
 
 struct Builder<'a> {
     edges: &'a [BuildEdge],
+    /// Per edge, an id shared by the edges with the same endpoints (in
+    /// either direction): no subdivision can separate those.
+    shapes: &'a [u32],
     regions: usize,
     params: Params,
+    /// The memory budget in bytes (see [`Params::max_bytes`]).
+    budget: usize,
     index: &'a mut PolygonIndex,
 }
 
+/// Drops pairs of edges of one region with the same endpoints (a ring
+/// retracing itself): under the even-odd rule a ray crosses both or
+/// neither, so they cancel exactly. One edge of an odd count stays, in its
+/// first place.
+fn cancel_pairs(edges: Vec<BuildEdge>) -> Vec<BuildEdge> {
+    let shapes = shapes(&edges);
+    let mut count: std::collections::HashMap<(u32, u32), usize> = Default::default();
+    for (e, &s) in edges.iter().zip(&shapes) {
+        *count.entry((e.region, s)).or_default() += 1;
+    }
+    if count.len() == edges.len() {
+        return edges;
+    }
+    edges
+        .into_iter()
+        .zip(&shapes)
+        .filter(|(e, &s)| match count.get_mut(&(e.region, s)) {
+            Some(n) if *n % 2 == 1 => {
+                *n = 0;
+                true
+            }
+            _ => false,
+        })
+        .map(|(e, _)| e)
+        .collect()
+}
+
+/// The shape id of each edge: edges with the same two endpoints share one.
+fn shapes(edges: &[BuildEdge]) -> Vec<u32> {
+    let key = |e: &BuildEdge| {
+        let (a, b) = if (e.a[0], e.a[1]) <= (e.b[0], e.b[1]) {
+            (e.a, e.b)
+        } else {
+            (e.b, e.a)
+        };
+        [
+            a[0].to_bits(),
+            a[1].to_bits(),
+            b[0].to_bits(),
+            b[1].to_bits(),
+        ]
+    };
+    let mut order: Vec<u32> = (0..edges.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| key(&edges[i as usize]));
+    let mut shapes = vec![0u32; edges.len()];
+    let mut id = 0u32;
+    for w in 0..order.len() {
+        let i = order[w] as usize;
+        if w > 0 && key(&edges[order[w - 1] as usize]) != key(&edges[i]) {
+            id += 1;
+        }
+        shapes[i] = id;
+    }
+    shapes
+}
+
 impl Builder<'_> {
+    /// The index's heap bytes so far, as counted against the budget.
+    fn used(&self) -> usize {
+        let i = &*self.index;
+        i.grids.len() * size_of::<super::Grid>()
+            + i.bounds.len() * size_of::<f64>()
+            + i.cells.len() * size_of::<u32>()
+            + i.leaves.len() * size_of::<Leaf>()
+            + i.edge_xy.len() * (size_of::<[f64; 4]>() + 1)
+            + i.locals.len() * size_of::<u32>()
+    }
+
+    /// Fails unless `more` bytes (plus `held` bytes of work lists) still fit
+    /// the budget.
+    fn reserve(&self, more: usize, held: usize) -> Result<(), BuildError> {
+        let used = self.used();
+        if used.saturating_add(more).saturating_add(held) > self.budget {
+            return Err(limit(format!(
+                "the index of {} edges would need more than its memory budget of {} bytes \
+                 ({used} bytes built, {held} bytes of work lists, {more} bytes more asked for); \
+                 are rings retracing themselves or many regions repeating one another?",
+                self.edges.len(),
+                self.budget
+            )));
+        }
+        Ok(())
+    }
+
+    /// How many of these edges have different shapes (exactly when there
+    /// are more than `enough` edges, else their number).
+    fn distinct_shapes(&self, edges: &[(u32, u32)], enough: usize) -> usize {
+        if edges.len() <= enough {
+            return edges.len();
+        }
+        let mut ids: Vec<u32> = edges
+            .iter()
+            .map(|&(i, _)| self.shapes[i as usize])
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
     /// The distinct regions owning these edges, ascending.
     fn regions_of(&self, edges: &[u32]) -> Vec<u32> {
         let mut present: Vec<u32> = edges
@@ -185,7 +296,7 @@ impl Builder<'_> {
                 0.0
             }
         };
-        let index = &mut *self.index;
+        let index = &*self.index;
         let grid = Grid {
             x0: xs[0],
             y0: ys[0],
@@ -205,6 +316,13 @@ impl Builder<'_> {
                 "the index would have more than 2³⁰ grids or cells".to_owned(),
             ));
         }
+        self.reserve(
+            size_of::<Grid>()
+                + (xs.len() + ys.len()) * size_of::<f64>()
+                + cols * rows * size_of::<u32>(),
+            0,
+        )?;
+        let index = &mut *self.index;
         index.bounds.extend_from_slice(xs);
         index.bounds.extend_from_slice(ys);
         index.cells.resize(index.cells.len() + cols * rows, NONE);
@@ -239,12 +357,25 @@ impl Builder<'_> {
         // as (key, edge) pairs grouped by a counting sort.
         let mut in_cell = Vec::new();
         let mut in_row = Vec::new();
+        let pair = size_of::<(usize, u32)>();
         for (i, e) in self.edges.iter().enumerate() {
             let bbox = edge_bbox(e);
-            in_cell.extend(cells_touched(e, &xs, &ys).map(|(r, c)| (r * cols + c, i as u32)));
+            for (r, c) in cells_touched(e, &xs, &ys) {
+                if in_cell.len() == in_cell.capacity() {
+                    // Growing doubles the list: check the doubled size.
+                    self.reserve(0, (in_cell.len() * 2 + 4) * pair + in_row.len() * pair)?;
+                }
+                in_cell.push((r * cols + c, i as u32));
+            }
             // Rows whose bottom line `y` has bbox[1] <= y < bbox[3].
             let first = ys[..rows].partition_point(|&y| y < bbox[1]);
             let end = ys[..rows].partition_point(|&y| y < bbox[3]);
+            if in_row.len() + (end - first) > in_row.capacity() {
+                self.reserve(
+                    0,
+                    (in_row.len() + end - first) * 2 * pair + in_cell.len() * pair,
+                )?;
+            }
             in_row.extend((first..end).map(|r| (r, i as u32)));
         }
         let in_cell = group(in_cell, cols * rows);
@@ -344,7 +475,13 @@ impl Builder<'_> {
 
     /// Turns a node into a cell reference: a leaf or a sub-grid.
     fn finish(&mut self, node: Node, depth: u32) -> Result<u32, BuildError> {
-        let small = node.edges.len() <= self.params.leaf_edges && node.locals.len() <= MAX_LOCAL;
+        // Edges with one shape (regions repeating one another) stay
+        // together however fine the grid: where most edges repeat others,
+        // subdividing does not help.
+        let leaf_edges = self.params.leaf_edges;
+        let small = node.locals.len() <= MAX_LOCAL
+            && (node.edges.len() <= leaf_edges
+                || self.distinct_shapes(&node.edges, leaf_edges / 4) <= leaf_edges / 4);
         if small || depth >= self.params.max_depth {
             if node.locals.len() > MAX_LOCAL {
                 let [x0, y0, x1, y1] = node.bbox;
@@ -363,6 +500,12 @@ impl Builder<'_> {
 
     fn leaf(&mut self, node: &Node) -> Result<u32, BuildError> {
         let [_, y0, x1, _] = node.bbox;
+        self.reserve(
+            size_of::<Leaf>()
+                + node.edges.len() * (size_of::<[f64; 4]>() + 1)
+                + node.locals.len() * size_of::<u32>(),
+            0,
+        )?;
         let index = &mut *self.index;
         if index.leaves.len() >= PAYLOAD as usize
             || u32::try_from(index.edge_xy.len() + node.edges.len()).is_err()
