@@ -2,6 +2,7 @@
 //! its rows for the corner bits, and the leaves and sub-grids of mixed cells
 //! (see the [module docs](super) for the design).
 
+use super::budget::{cancel_pairs, shapes};
 use super::{
     boundaries, default_budget, lower, Grid, Leaf, Params, PolygonIndex, MAX_LOCAL, MAX_REGIONS,
     META_ABOVE_CORNER, META_CROSSES_X1, NONE, PAYLOAD, TAG_GRID, TAG_LEAF,
@@ -100,10 +101,10 @@ impl PolygonIndex {
 
 /// An edge while building: endpoints and global region id.
 #[derive(Clone, Copy, Debug)]
-struct BuildEdge {
-    a: [f64; 2],
-    b: [f64; 2],
-    region: u32,
+pub(super) struct BuildEdge {
+    pub(super) a: [f64; 2],
+    pub(super) b: [f64; 2],
+    pub(super) region: u32,
 }
 
 /// A cell that is not constant, while building.
@@ -120,7 +121,7 @@ struct Node {
     fallback: u32,
 }
 
-fn limit(reason: String) -> BuildError {
+pub(super) fn limit(reason: String) -> BuildError {
     BuildErrorKind::IndexLimit { reason }.into()
 }
 
@@ -162,117 +163,19 @@ fn across(a: [f64; 2], b: [f64; 2], x1: f64) -> Option<([f64; 2], [f64; 2])> {
     }
 }
 
-struct Builder<'a> {
-    edges: &'a [BuildEdge],
+pub(super) struct Builder<'a> {
+    pub(super) edges: &'a [BuildEdge],
     /// Per edge, an id shared by the edges with the same endpoints (in
     /// either direction): no subdivision can separate those.
-    shapes: &'a [u32],
-    regions: usize,
-    params: Params,
+    pub(super) shapes: &'a [u32],
+    pub(super) regions: usize,
+    pub(super) params: Params,
     /// The memory budget in bytes (see [`Params::max_bytes`]).
-    budget: usize,
-    index: &'a mut PolygonIndex,
-}
-
-/// Drops pairs of edges of one region with the same endpoints (a ring
-/// retracing itself): under the even-odd rule a ray crosses both or
-/// neither, so they cancel exactly. One edge of an odd count stays, in its
-/// first place.
-fn cancel_pairs(edges: Vec<BuildEdge>) -> Vec<BuildEdge> {
-    let shapes = shapes(&edges);
-    let mut count: std::collections::HashMap<(u32, u32), usize> = Default::default();
-    for (e, &s) in edges.iter().zip(&shapes) {
-        *count.entry((e.region, s)).or_default() += 1;
-    }
-    if count.len() == edges.len() {
-        return edges;
-    }
-    edges
-        .into_iter()
-        .zip(&shapes)
-        .filter(|(e, &s)| match count.get_mut(&(e.region, s)) {
-            Some(n) if *n % 2 == 1 => {
-                *n = 0;
-                true
-            }
-            _ => false,
-        })
-        .map(|(e, _)| e)
-        .collect()
-}
-
-/// The shape id of each edge: edges with the same two endpoints share one.
-fn shapes(edges: &[BuildEdge]) -> Vec<u32> {
-    let key = |e: &BuildEdge| {
-        let (a, b) = if (e.a[0], e.a[1]) <= (e.b[0], e.b[1]) {
-            (e.a, e.b)
-        } else {
-            (e.b, e.a)
-        };
-        [
-            a[0].to_bits(),
-            a[1].to_bits(),
-            b[0].to_bits(),
-            b[1].to_bits(),
-        ]
-    };
-    let mut order: Vec<u32> = (0..edges.len() as u32).collect();
-    order.sort_unstable_by_key(|&i| key(&edges[i as usize]));
-    let mut shapes = vec![0u32; edges.len()];
-    let mut id = 0u32;
-    for w in 0..order.len() {
-        let i = order[w] as usize;
-        if w > 0 && key(&edges[order[w - 1] as usize]) != key(&edges[i]) {
-            id += 1;
-        }
-        shapes[i] = id;
-    }
-    shapes
+    pub(super) budget: usize,
+    pub(super) index: &'a mut PolygonIndex,
 }
 
 impl Builder<'_> {
-    /// The index's heap bytes so far, as counted against the budget.
-    fn used(&self) -> usize {
-        let i = &*self.index;
-        i.grids.len() * size_of::<super::Grid>()
-            + i.bounds.len() * size_of::<f64>()
-            + i.cells.len() * size_of::<u32>()
-            + i.leaves.len() * size_of::<Leaf>()
-            + i.edge_xy.len() * (size_of::<[f64; 4]>() + 1)
-            + i.locals.len() * size_of::<u32>()
-    }
-
-    /// Fails unless `more` bytes (plus `held` bytes of work lists) still fit
-    /// the budget.
-    fn reserve(&self, more: usize, held: usize) -> Result<(), BuildError> {
-        let used = self.used();
-        if used.saturating_add(more).saturating_add(held) > self.budget {
-            return Err(limit(format!(
-                "the index of {} edges would need more than its memory budget of {} bytes \
-                 ({used} bytes built, {held} bytes of work lists, {more} bytes more asked for); \
-                 are rings retracing themselves or many regions repeating one another?",
-                self.edges.len(),
-                self.budget
-            )));
-        }
-        Ok(())
-    }
-
-    /// How many of these edges have different shapes (exactly when there
-    /// are more than `enough` edges, else their number).
-    fn distinct_shapes(&self, edges: &[(u32, u32)], enough: usize) -> usize {
-        if edges.len() <= enough {
-            return edges.len();
-        }
-        let mut ids: Vec<u32> = edges
-            .iter()
-            .map(|&(i, _)| self.shapes[i as usize])
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
-    }
-
     /// The distinct regions owning these edges, ascending.
     fn regions_of(&self, edges: &[u32]) -> Vec<u32> {
         let mut present: Vec<u32> = edges

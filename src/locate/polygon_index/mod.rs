@@ -54,6 +54,7 @@ use crate::error::BuildError;
 use crate::error::BuildErrorKind;
 use std::mem::size_of;
 
+mod budget;
 mod build;
 #[cfg(test)]
 mod tests;
