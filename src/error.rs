@@ -65,6 +65,17 @@ pub enum BuildErrorKind {
         /// What the code should look like.
         expected: &'static str,
     },
+    /// A district, street or community name that is empty, or only a
+    /// suffix (`街道`, `区`, `社区居委会`): the gazetteer would find it in
+    /// every address.
+    InvalidName {
+        /// "district", "street" or "community".
+        what: &'static str,
+        /// The jurisdiction's code.
+        code: String,
+        /// The name given.
+        name: String,
+    },
     /// Something refers to an agency that is not defined.
     UnknownAgency {
         /// Where the reference was found, e.g. "rule 3 (heating @ 110105)".
@@ -331,6 +342,11 @@ impl fmt::Display for BuildError {
                 code,
                 expected,
             } => write!(f, "invalid {what} code '{code}': expected {expected}"),
+            InvalidName { what, code, name } => write!(
+                f,
+                "invalid {what} name {name:?} for '{code}': expected a proper name, \
+                 not empty and not only a suffix such as 街道, 区 or 社区"
+            ),
             UnknownAgency { context, agency } => {
                 write!(f, "{context} refers to unknown agency '{agency}'")
             }

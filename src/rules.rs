@@ -200,6 +200,24 @@ enum Spec {
     Fixed(AgencyId),
 }
 
+/// Refuses a department name that would make an agency code without a
+/// name part (`city:`) or one that cannot be written in a rule.
+fn check_dept(agency: &str, dept: &str) -> Result<(), BuildError> {
+    if dept.is_empty()
+        || dept
+            .chars()
+            .any(|c| c == ':' || c.is_whitespace() || c.is_control())
+    {
+        return Err(BuildErrorKind::InvalidCode {
+            what: "agency",
+            code: agency.to_string(),
+            expected: "a non-empty department name without ':' or white space",
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn check_sla(sla: &Sla, context: &str) -> Result<(), BuildError> {
     if sla.normal_hours.is_some() == sla.normal_working_days.is_some() {
         return Err(BuildErrorKind::InvalidSla {
@@ -272,7 +290,11 @@ impl RuleSet {
             street_base: 0,
         };
         rs.add_agency("center:triage".into(), routing.triage_name.clone())?;
+        for dept in routing.district_departments.keys() {
+            check_dept(&format!("district:<code>:{dept}"), dept)?;
+        }
         for (dept, name) in &routing.city_agencies {
+            check_dept(&format!("city:{dept}"), dept)?;
             rs.add_agency(format!("city:{dept}"), name.clone())?;
         }
         let depts: Vec<&String> = routing.district_departments.keys().collect();

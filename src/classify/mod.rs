@@ -298,7 +298,8 @@ impl Classifier {
     ///
     /// # Errors
     ///
-    /// A duplicate category code, an empty keyword, an unknown fallback,
+    /// An empty or malformed category code (white space, more than 64
+    /// bytes), a duplicate category code, an empty keyword, an unknown fallback,
     /// contradictory channels ([`BuildErrorKind::InvalidChannels`], also for
     /// a fallback closed to some channel), or an automaton that cannot be
     /// built.
@@ -310,6 +311,19 @@ impl Classifier {
             let id = CategoryId(u16::try_from(i).map_err(|_| BuildErrorKind::IndexLimit {
                 reason: format!("more than {} categories", u16::MAX),
             })?);
+            if c.code.is_empty()
+                || c.code.len() > MAX_CODE_LEN
+                || c.code
+                    .chars()
+                    .any(|ch| ch.is_whitespace() || ch.is_control())
+            {
+                return Err(BuildErrorKind::InvalidCode {
+                    what: "category",
+                    code: c.code.clone(),
+                    expected: "a non-empty code of at most 64 bytes without white space",
+                }
+                .into());
+            }
             if by_code.insert(&c.code, id).is_some() {
                 return Err(BuildErrorKind::DuplicateCode {
                     what: "category",
@@ -629,8 +643,7 @@ impl Classifier {
                 let w: i32 = inner.weights[p.weights.0 as usize..p.weights.1 as usize]
                     .iter()
                     .filter(|(c, _)| *c == category)
-                    .map(|(_, w)| w)
-                    .sum();
+                    .fold(0i32, |sum, (_, w)| sum.saturating_add(*w));
                 (w > 0).then_some((w, p.text.as_str()))
             })
             .collect();
@@ -692,6 +705,9 @@ impl KeywordTable {
         Ok(self.list.len() - 1)
     }
 }
+
+/// The longest category code, in bytes.
+const MAX_CODE_LEN: usize = 64;
 
 /// The largest keyword weight, positive or negative: far above any useful
 /// weight, and small enough that no score can overflow.

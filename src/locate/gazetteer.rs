@@ -70,7 +70,7 @@ pub(crate) const STREET_SUFFIXES: &[&str] = &[
 ];
 /// Suffixes stripped from community names, longest first, with the short
 /// form callers use instead ("东大桥社区", "太平庄村").
-const COMMUNITY_SUFFIXES: &[(&str, &str)] = &[
+pub(crate) const COMMUNITY_SUFFIXES: &[(&str, &str)] = &[
     ("社区居民委员会", "社区"),
     ("社区居委会", "社区"),
     ("居民委员会", "社区"),
@@ -79,7 +79,7 @@ const COMMUNITY_SUFFIXES: &[(&str, &str)] = &[
     ("村委会", "村"),
     ("社区", "社区"),
 ];
-const DISTRICT_SUFFIXES: &[&str] = &["自治县", "新区", "区", "县", "市"];
+pub(crate) const DISTRICT_SUFFIXES: &[&str] = &["自治县", "新区", "区", "县", "市"];
 
 pub(crate) struct Gazetteer {
     automaton: CharwiseDoubleArrayAhoCorasick<u32>,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use crate::config::JurisdictionsConfig;
 use crate::error::{BuildError, BuildErrorKind};
+use crate::locate::gazetteer::{COMMUNITY_SUFFIXES, DISTRICT_SUFFIXES, STREET_SUFFIXES};
 
 /// Index of a district in a router's jurisdiction tables.
 ///
@@ -181,6 +182,30 @@ fn check_code(what: &'static str, code: &str) -> Result<(), BuildError> {
     Ok(())
 }
 
+/// Refuses a name that is empty or nothing but one of its level's suffixes
+/// (a street named 街道 would be read in every address).
+fn check_name(
+    what: &'static str,
+    code: &str,
+    name: &str,
+    suffixes: &[&str],
+) -> Result<(), BuildError> {
+    let trimmed = name.trim();
+    let bare = suffixes
+        .iter()
+        .find_map(|s| trimmed.strip_suffix(s))
+        .unwrap_or(trimmed);
+    if bare.trim().is_empty() {
+        return Err(BuildErrorKind::InvalidName {
+            what,
+            code: code.to_string(),
+            name: name.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn insert_unique<I: Copy>(
     map: &mut HashMap<String, I>,
     what: &'static str,
@@ -203,7 +228,8 @@ impl Jurisdictions {
     ///
     /// # Errors
     ///
-    /// Duplicate or malformed codes, a street whose district is unknown, a
+    /// Duplicate or malformed codes, an empty name or one that is only a
+    /// suffix (街道), a street whose district is unknown, a
     /// community whose street is unknown — each named in the error.
     pub fn new(config: &JurisdictionsConfig) -> Result<Jurisdictions, BuildError> {
         let mut j = Jurisdictions {
@@ -221,6 +247,7 @@ impl Jurisdictions {
                 &d.code,
                 DistrictId(i as u32),
             )?;
+            check_name("district", &d.code, &d.name, DISTRICT_SUFFIXES)?;
             j.districts.push(District {
                 code: d.code.clone(),
                 name: d.name.clone(),
@@ -228,6 +255,7 @@ impl Jurisdictions {
         }
         for (i, s) in config.streets.iter().enumerate() {
             insert_unique(&mut j.street_by_code, "street", &s.code, StreetId(i as u32))?;
+            check_name("street", &s.code, &s.name, STREET_SUFFIXES)?;
             let district = j.district_id(&s.district).ok_or_else(|| {
                 BuildError::from(BuildErrorKind::UnknownJurisdiction {
                     context: format!("street {} ({})", s.code, s.name),
@@ -247,6 +275,8 @@ impl Jurisdictions {
                 &c.code,
                 CommunityId(i as u32),
             )?;
+            let suffixes: Vec<&str> = COMMUNITY_SUFFIXES.iter().map(|(s, _)| *s).collect();
+            check_name("community", &c.code, &c.name, &suffixes)?;
             let street = j.street_id(&c.street).ok_or_else(|| {
                 BuildError::from(BuildErrorKind::UnknownJurisdiction {
                     context: format!("community {} ({})", c.code, c.name),

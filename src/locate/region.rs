@@ -93,14 +93,17 @@ fn tidy_ring(
     label: &str,
     which: &str,
 ) -> Result<Vec<[f64; 2]>, BuildError> {
+    // Written so that NaN fails the test. The range also keeps every
+    // difference and product the index computes far from overflow.
     if let Some(i) = ring
         .iter()
-        .position(|v| !(v[0].is_finite() && v[1].is_finite()))
+        .position(|v| !((-180.0..=180.0).contains(&v[0]) && (-90.0..=90.0).contains(&v[1])))
     {
         return Err(invalid(
             label,
             format!(
-                "{which} vertex {i} ({}, {}) is not a finite coordinate",
+                "{which} vertex {i} ({:?}, {:?}) is not a coordinate: longitude must be in \
+                 -180..=180 and latitude in -90..=90",
                 ring[i][0], ring[i][1]
             ),
         ));
@@ -134,7 +137,8 @@ impl Polygon {
     /// # Errors
     ///
     /// [`BuildErrorKind::InvalidPolygon`] if a ring has fewer than three
-    /// distinct vertices or a coordinate is not finite.
+    /// distinct vertices, or a longitude is not in `-180..=180` or a
+    /// latitude not in `-90..=90` (NaN and infinities included).
     pub fn new(
         exterior: Vec<[f64; 2]>,
         holes: Vec<Vec<[f64; 2]>>,
@@ -429,17 +433,17 @@ mod tests {
             (
                 vec![[0.0, 0.0], [1.0, 0.0], [f64::NAN, 1.0]],
                 vec![],
-                "not a finite",
+                "is not a coordinate",
             ),
             (
                 vec![[0.0, 0.0], [f64::INFINITY, 0.0], [1.0, 1.0]],
                 vec![],
-                "not a finite",
+                "is not a coordinate",
             ),
             (
                 vec![[0.0, 0.0], [1.0, 0.0], [1.0, f64::NEG_INFINITY]],
                 vec![],
-                "not a finite",
+                "is not a coordinate",
             ),
             (
                 square(0.0, 0.0, 1.0, 1.0),

@@ -2,13 +2,15 @@
 //! its rows for the corner bits, and the leaves and sub-grids of mixed cells
 //! (see the [module docs](super) for the design).
 
+use super::budget::{cancel_pairs, shapes};
 use super::{
-    boundaries, lower, Grid, Leaf, Params, PolygonIndex, MAX_LOCAL, MAX_REGIONS, META_ABOVE_CORNER,
-    META_CROSSES_X1, NONE, PAYLOAD, TAG_GRID, TAG_LEAF,
+    boundaries, default_budget, lower, Grid, Leaf, Params, PolygonIndex, MAX_LOCAL, MAX_REGIONS,
+    META_ABOVE_CORNER, META_CROSSES_X1, NONE, PAYLOAD, TAG_GRID, TAG_LEAF,
 };
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::region::{crosses, orient2d, Region};
 use std::collections::BTreeSet;
+use std::mem::size_of;
 
 /// Builds the index for [`PolygonIndex::bulk_load_with`]; region `i` gets id
 /// `i`.
@@ -33,6 +35,7 @@ pub(super) fn bulk_load(regions: &[Region], params: Params) -> Result<PolygonInd
                 }),
         );
     }
+    let edges = cancel_pairs(edges);
     if u32::try_from(edges.len()).is_err() {
         return Err(limit(format!(
             "{} edges, at most {} are supported",
@@ -40,6 +43,10 @@ pub(super) fn bulk_load(regions: &[Region], params: Params) -> Result<PolygonInd
             u32::MAX
         )));
     }
+    let shapes = shapes(&edges);
+    let budget = params
+        .max_bytes
+        .unwrap_or_else(|| default_budget(edges.len()));
     let mut index = PolygonIndex {
         regions: regions.len(),
         bbox: [
@@ -69,8 +76,10 @@ pub(super) fn bulk_load(regions: &[Region], params: Params) -> Result<PolygonInd
     }
     Builder {
         edges: &edges,
+        shapes: &shapes,
         regions: regions.len(),
         params,
+        budget,
         index: &mut index,
     }
     .build_top()?;
@@ -92,10 +101,10 @@ impl PolygonIndex {
 
 /// An edge while building: endpoints and global region id.
 #[derive(Clone, Copy, Debug)]
-struct BuildEdge {
-    a: [f64; 2],
-    b: [f64; 2],
-    region: u32,
+pub(super) struct BuildEdge {
+    pub(super) a: [f64; 2],
+    pub(super) b: [f64; 2],
+    pub(super) region: u32,
 }
 
 /// A cell that is not constant, while building.
@@ -112,7 +121,7 @@ struct Node {
     fallback: u32,
 }
 
-fn limit(reason: String) -> BuildError {
+pub(super) fn limit(reason: String) -> BuildError {
     BuildErrorKind::IndexLimit { reason }.into()
 }
 
@@ -154,11 +163,16 @@ fn across(a: [f64; 2], b: [f64; 2], x1: f64) -> Option<([f64; 2], [f64; 2])> {
     }
 }
 
-struct Builder<'a> {
-    edges: &'a [BuildEdge],
-    regions: usize,
-    params: Params,
-    index: &'a mut PolygonIndex,
+pub(super) struct Builder<'a> {
+    pub(super) edges: &'a [BuildEdge],
+    /// Per edge, an id shared by the edges with the same endpoints (in
+    /// either direction): no subdivision can separate those.
+    pub(super) shapes: &'a [u32],
+    pub(super) regions: usize,
+    pub(super) params: Params,
+    /// The memory budget in bytes (see [`Params::max_bytes`]).
+    pub(super) budget: usize,
+    pub(super) index: &'a mut PolygonIndex,
 }
 
 impl Builder<'_> {
@@ -185,7 +199,7 @@ impl Builder<'_> {
                 0.0
             }
         };
-        let index = &mut *self.index;
+        let index = &*self.index;
         let grid = Grid {
             x0: xs[0],
             y0: ys[0],
@@ -205,6 +219,13 @@ impl Builder<'_> {
                 "the index would have more than 2³⁰ grids or cells".to_owned(),
             ));
         }
+        self.reserve(
+            size_of::<Grid>()
+                + (xs.len() + ys.len()) * size_of::<f64>()
+                + cols * rows * size_of::<u32>(),
+            0,
+        )?;
+        let index = &mut *self.index;
         index.bounds.extend_from_slice(xs);
         index.bounds.extend_from_slice(ys);
         index.cells.resize(index.cells.len() + cols * rows, NONE);
@@ -239,12 +260,25 @@ impl Builder<'_> {
         // as (key, edge) pairs grouped by a counting sort.
         let mut in_cell = Vec::new();
         let mut in_row = Vec::new();
+        let pair = size_of::<(usize, u32)>();
         for (i, e) in self.edges.iter().enumerate() {
             let bbox = edge_bbox(e);
-            in_cell.extend(cells_touched(e, &xs, &ys).map(|(r, c)| (r * cols + c, i as u32)));
+            for (r, c) in cells_touched(e, &xs, &ys) {
+                if in_cell.len() == in_cell.capacity() {
+                    // Growing doubles the list: check the doubled size.
+                    self.reserve(0, (in_cell.len() * 2 + 4) * pair + in_row.len() * pair)?;
+                }
+                in_cell.push((r * cols + c, i as u32));
+            }
             // Rows whose bottom line `y` has bbox[1] <= y < bbox[3].
             let first = ys[..rows].partition_point(|&y| y < bbox[1]);
             let end = ys[..rows].partition_point(|&y| y < bbox[3]);
+            if in_row.len() + (end - first) > in_row.capacity() {
+                self.reserve(
+                    0,
+                    (in_row.len() + end - first) * 2 * pair + in_cell.len() * pair,
+                )?;
+            }
             in_row.extend((first..end).map(|r| (r, i as u32)));
         }
         let in_cell = group(in_cell, cols * rows);
@@ -344,7 +378,13 @@ impl Builder<'_> {
 
     /// Turns a node into a cell reference: a leaf or a sub-grid.
     fn finish(&mut self, node: Node, depth: u32) -> Result<u32, BuildError> {
-        let small = node.edges.len() <= self.params.leaf_edges && node.locals.len() <= MAX_LOCAL;
+        // Edges with one shape (regions repeating one another) stay
+        // together however fine the grid: where most edges repeat others,
+        // subdividing does not help.
+        let leaf_edges = self.params.leaf_edges;
+        let small = node.locals.len() <= MAX_LOCAL
+            && (node.edges.len() <= leaf_edges
+                || self.distinct_shapes(&node.edges, leaf_edges / 4) <= leaf_edges / 4);
         if small || depth >= self.params.max_depth {
             if node.locals.len() > MAX_LOCAL {
                 let [x0, y0, x1, y1] = node.bbox;
@@ -363,6 +403,12 @@ impl Builder<'_> {
 
     fn leaf(&mut self, node: &Node) -> Result<u32, BuildError> {
         let [_, y0, x1, _] = node.bbox;
+        self.reserve(
+            size_of::<Leaf>()
+                + node.edges.len() * (size_of::<[f64; 4]>() + 1)
+                + node.locals.len() * size_of::<u32>(),
+            0,
+        )?;
         let index = &mut *self.index;
         if index.leaves.len() >= PAYLOAD as usize
             || u32::try_from(index.edge_xy.len() + node.edges.len()).is_err()

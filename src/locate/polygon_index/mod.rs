@@ -33,7 +33,16 @@
 //! 2048 a side). A cell with more than 24 edges or 64 regions becomes a
 //! sub-grid of up to 16 × 16 cells, at most 6 levels deep; where more than 64
 //! regions meet in one point no subdivision can separate them, and building
-//! fails with [`BuildErrorKind::IndexLimit`]. Building uses a sweep along each
+//! fails with [`BuildErrorKind::IndexLimit`].
+//!
+//! Hostile layers are bounded: two edges of one region with the same
+//! endpoints cancel under the even-odd rule and are dropped (a ring that
+//! retraces a segment 50 times costs one edge); a cell whose edges are
+//! mostly copies of one another (regions repeating one another) stays a
+//! leaf, since no subdivision separates copies; and the build has a memory
+//! budget (64 MiB, or 256 bytes an edge for larger layers), checked before
+//! each allocation, beyond which it fails with [`BuildErrorKind::IndexLimit`]
+//! giving the figures. Building uses a sweep along each
 //! row of the top-level grid for the corner bits, so it takes time roughly
 //! proportional to the number of edges (about 0.13 s for China's 2,891
 //! districts and 421,000 vertices in release mode).
@@ -45,6 +54,7 @@ use crate::error::BuildError;
 use crate::error::BuildErrorKind;
 use std::mem::size_of;
 
+mod budget;
 mod build;
 #[cfg(test)]
 mod tests;
@@ -84,6 +94,18 @@ pub(crate) struct Params {
     pub max_sub_side: usize,
     /// How many times a cell may be subdivided.
     pub max_depth: u32,
+    /// The memory budget of the build: the index's own arrays plus the
+    /// top-level grid's edge lists, in bytes. It is checked before each
+    /// allocation, so a hostile layer fails with [`BuildErrorKind::IndexLimit`]
+    /// instead of exhausting memory. `None`: [`default_budget`].
+    pub max_bytes: Option<usize>,
+}
+
+/// The default memory budget for `edges` edges: 64 MiB, or 256 bytes an
+/// edge for larger layers (the national layer of 2,891 districts and
+/// 421,000 edges needs 26 MB of its 108 MB).
+pub(crate) fn default_budget(edges: usize) -> usize {
+    (64usize << 20).max(edges.saturating_mul(256))
 }
 
 impl Default for Params {
@@ -94,6 +116,7 @@ impl Default for Params {
             leaf_edges: 24,
             max_sub_side: 16,
             max_depth: 6,
+            max_bytes: None,
         }
     }
 }
@@ -235,8 +258,10 @@ impl PolygonIndex {
     /// # Errors
     ///
     /// [`BuildErrorKind::IndexLimit`] if more than 64 regions meet in one
-    /// place even at the finest subdivision (the error names the place), or
-    /// if there are more than 2³⁰ − 1 regions or 2³² edges.
+    /// place even at the finest subdivision (the error names the place), if
+    /// the index would exceed its memory budget (see the
+    /// [module docs](self)), or if there are more than 2³⁰ − 1 regions or
+    /// 2³² edges.
     pub fn bulk_load(regions: &[Region]) -> Result<PolygonIndex, BuildError> {
         Self::bulk_load_with(regions, Params::default())
     }

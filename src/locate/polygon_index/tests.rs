@@ -40,6 +40,7 @@ fn param_sets() -> Vec<Params> {
             leaf_edges: 0,
             max_sub_side: 2,
             max_depth: 7,
+            max_bytes: None,
         },
         Params {
             cells_per_edge: 4.0,
@@ -47,6 +48,7 @@ fn param_sets() -> Vec<Params> {
             leaf_edges: usize::MAX,
             max_sub_side: 2,
             max_depth: 0,
+            max_bytes: None,
         },
         Params {
             cells_per_edge: 1e-9,
@@ -54,6 +56,7 @@ fn param_sets() -> Vec<Params> {
             leaf_edges: usize::MAX,
             max_sub_side: 2,
             max_depth: 0,
+            max_bytes: None,
         },
         Params {
             cells_per_edge: 0.3,
@@ -61,6 +64,7 @@ fn param_sets() -> Vec<Params> {
             leaf_edges: 3,
             max_sub_side: 3,
             max_depth: 4,
+            max_bytes: None,
         },
     ]
 }
