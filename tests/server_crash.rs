@@ -3,9 +3,8 @@
 //! description, and ids stay unique across restarts.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -14,28 +13,13 @@ const CLIENTS: usize = 8;
 /// Kill points: acknowledged requests (all rounds) before each kill.
 const KILL_AFTER: [usize; 3] = [40, 150, 300];
 
+#[path = "support/serve.rs"]
+mod serve;
+
 /// Starts the server on the journal, returns it and its address.
 fn start(journal: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--rate", "0", "--journal"])
-        .arg(journal)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("the server exited before serving")
-            .unwrap();
-        if let Some(rest) = line.split("serving on http://").nth(1) {
-            break rest.trim_end_matches('/').to_string();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    thread::spawn(move || for _ in lines {});
-    (child, addr)
+    let (child, stderr) = serve::spawn(&["--journal", journal.to_str().unwrap()]);
+    (child, serve::serving(stderr))
 }
 
 #[test]

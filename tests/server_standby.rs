@@ -8,8 +8,7 @@
 //! and is skipped (with a message) otherwise.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Lines};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -22,50 +21,25 @@ const KILL_AFTER: usize = 200;
 mod postgres_support;
 use postgres_support::database;
 
-fn spawn(url: &str, schema: &str, standby: bool) -> (Child, Lines<BufReader<ChildStderr>>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hotline"));
-    cmd.args(["serve", "--addr", "127.0.0.1:0", "--rate", "0"])
-        .args(["--postgres", url, "--schema", schema]);
+#[path = "support/serve.rs"]
+mod serve;
+
+fn spawn(url: &str, schema: &str, standby: bool) -> (Child, serve::Stderr) {
+    let mut args = vec!["--postgres", url, "--schema", schema];
     if standby {
-        cmd.arg("--standby");
+        args.push("--standby");
     }
-    let mut child = cmd
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    (child, lines)
-}
-
-/// Reads stderr until a line contains `marker`; returns that line.
-fn wait_for(lines: &mut Lines<BufReader<ChildStderr>>, marker: &str) -> String {
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if line.contains(marker) {
-            return line;
-        }
-    }
-    panic!("the server exited before printing {marker:?}");
-}
-
-fn address(line: &str) -> String {
-    line.split("serving on http://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string()
+    serve::spawn(&args)
 }
 
 #[test]
 fn the_standby_answers_every_acknowledged_request_after_kill_9() {
     let Some(url) = database() else { return };
     let schema = format!("e2e_standby_{}", std::process::id());
-    let (mut active, mut active_err) = spawn(&url, &schema, false);
-    let active_addr = address(&wait_for(&mut active_err, "serving on"));
-    thread::spawn(move || for _ in active_err {});
+    let (mut active, active_err) = spawn(&url, &schema, false);
+    let active_addr = serve::serving(active_err);
     let (mut standby, mut standby_err) = spawn(&url, &schema, true);
-    wait_for(&mut standby_err, "standby for schema");
+    serve::wait_for(&mut standby_err, "standby for schema");
 
     let acked: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
@@ -110,9 +84,8 @@ fn the_standby_answers_every_acknowledged_request_after_kill_9() {
     active.kill().unwrap(); // SIGKILL, while the clients still post
     let killed = Instant::now();
     active.wait().unwrap();
-    let standby_addr = address(&wait_for(&mut standby_err, "serving on"));
+    let standby_addr = serve::serving(standby_err);
     let took_over = killed.elapsed();
-    thread::spawn(move || for _ in standby_err {});
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().unwrap();
