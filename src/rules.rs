@@ -18,41 +18,13 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 
 use crate::classify::{CategoryId, Classifier};
 use crate::config::{RoutingConfig, RuleConfig, Sla};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::jurisdictions::{DistrictId, Jurisdictions, StreetId};
 
-/// How urgent a ticket is.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::Priority;
-///
-/// assert_eq!(serde_json::to_string(&Priority::Urgent).unwrap(), "\"urgent\"");
-/// assert!(Priority::Urgent > Priority::Normal);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Priority {
-    /// Handled in order of arrival.
-    Normal,
-    /// Jumps the queue; deadlines in hours.
-    Urgent,
-}
-
-impl Priority {
-    /// The wire name: "urgent" or "normal".
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Urgent => "urgent",
-            Priority::Normal => "normal",
-        }
-    }
-}
+pub use crate::priority::Priority;
 
 /// Index of an agency in a router's agency list.
 ///

@@ -22,7 +22,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-pub use crate::locate::crs::Crs;
+pub use crate::crs::Crs;
 
 /// A point as the caller's device reported it, with its coordinate system.
 ///
@@ -63,11 +63,8 @@ impl Coordinates {
             && (-90.0..=90.0).contains(&self.lat)
     }
 
-    /// The same point in WGS-84 (an approximation within a metre for
-    /// GCJ-02 and BD-09, whose published inverses are iterative).
-    pub fn to_wgs84(&self) -> (f64, f64) {
-        self.crs.to_wgs84(self.lon, self.lat)
-    }
+    // `to_wgs84` is implemented in `locate::crs`, beside the formulas, so
+    // that this module does not import the locator.
 }
 
 /// The channel a ticket came in on.
