@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use smallvec::SmallVec;
 
 use super::CategoryId;
-use crate::config::{CategoryConfig, TaxonomyConfig};
+use super::config::{CategoryConfig, TaxonomyConfig};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::ticket::Channel;
 

@@ -38,6 +38,7 @@
 //! ticket's channel.
 
 mod channels;
+pub(crate) mod config;
 pub mod domain;
 pub mod language;
 pub mod model;
@@ -53,7 +54,7 @@ use smallvec::SmallVec;
 
 pub use domain::Domain;
 
-use crate::config::TaxonomyConfig;
+use self::config::TaxonomyConfig;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::ticket::Channel;
 use channels::{ChannelPolicy, Scope};

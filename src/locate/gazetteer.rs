@@ -224,7 +224,7 @@ fn strip_any<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::JurisdictionsConfig;
+    use crate::locate::config::JurisdictionsConfig;
 
     fn gazetteer() -> (Jurisdictions, Gazetteer) {
         let j = Jurisdictions::new(

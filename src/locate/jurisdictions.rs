@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::JurisdictionsConfig;
+use super::config::JurisdictionsConfig;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::gazetteer::{COMMUNITY_SUFFIXES, DISTRICT_SUFFIXES, STREET_SUFFIXES};
 

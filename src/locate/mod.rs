@@ -19,6 +19,7 @@
 //!   located from its other clues.
 
 pub mod buildings;
+pub(crate) mod config;
 pub mod crs;
 pub(crate) mod gazetteer;
 pub mod geojson;

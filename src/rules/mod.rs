@@ -18,9 +18,10 @@
 
 use std::collections::HashMap;
 
-
 use crate::classify::{CategoryId, Classifier};
-use crate::config::{RoutingConfig, RuleConfig, Sla};
+pub(crate) mod config;
+
+use self::config::{RoutingConfig, RuleConfig, Sla};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::jurisdictions::{DistrictId, Jurisdictions, StreetId};
 
