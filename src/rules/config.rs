@@ -187,7 +187,10 @@ pub struct RuleConfig {
     /// Co-handlers (handler specs); the category's when absent.
     #[serde(default)]
     pub co_agencies: Option<Vec<String>>,
-    /// Forces the priority (e.g. every heating ticket urgent in a cold snap).
+    /// Forces the priority of every ticket the rule routes: `urgent` raises
+    /// all of them (e.g. every heating ticket in a cold snap), `normal`
+    /// lowers even those whose words are urgent (a category whose urgency
+    /// words mislead in this place); absent, the classification decides.
     #[serde(default)]
     pub priority: Option<Priority>,
     /// Overrides the SLA.

@@ -109,3 +109,6 @@ impl RuleSet {
         self.rule_notes.get(i as usize).and_then(|n| n.as_deref())
     }
 }
+
+#[cfg(test)]
+mod tests;
