@@ -7,7 +7,8 @@
 //! one ticket; the router never panics on bad input and never drops a ticket
 //! silently.
 
-use std::fmt;
+use std::error::Error;
+use std::sync::Arc;
 
 /// A configuration error found while building a classifier, a locator, a
 /// rule set or a router.
@@ -27,7 +28,8 @@ use std::fmt;
 /// assert!(matches!(err.kind(), BuildErrorKind::UnknownAgency { .. }));
 /// assert!(err.to_string().contains("district:999999:housing"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(transparent)]
 pub struct BuildError {
     kind: BuildErrorKind,
 }
@@ -45,11 +47,12 @@ pub struct BuildError {
 /// });
 /// assert_eq!(err.to_string(), "duplicate category code 'heating'");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildErrorKind {
     /// The same code was defined twice (`what` is "category", "agency",
     /// "district", "street", "community" or "jurisdiction").
+    #[error("duplicate {what} code '{code}'")]
     DuplicateCode {
         /// What kind of item carries the code.
         what: &'static str,
@@ -57,6 +60,7 @@ pub enum BuildErrorKind {
         code: String,
     },
     /// A code does not have the shape its kind requires.
+    #[error("invalid {what} code '{code}': expected {expected}")]
     InvalidCode {
         /// What kind of item carries the code.
         what: &'static str,
@@ -68,6 +72,7 @@ pub enum BuildErrorKind {
     /// A district, street or community name that is empty, or only a
     /// suffix (`街道`, `区`, `社区居委会`): the gazetteer would find it in
     /// every address.
+    #[error("invalid {what} name {name:?} for '{code}': expected a proper name, not empty and not only a suffix such as 街道, 区 or 社区")]
     InvalidName {
         /// "district", "street" or "community".
         what: &'static str,
@@ -77,6 +82,7 @@ pub enum BuildErrorKind {
         name: String,
     },
     /// Something refers to an agency that is not defined.
+    #[error("{context} refers to unknown agency '{agency}'")]
     UnknownAgency {
         /// Where the reference was found, e.g. "rule 3 (heating @ 110105)".
         context: String,
@@ -84,6 +90,7 @@ pub enum BuildErrorKind {
         agency: String,
     },
     /// Something refers to a category that is not in the taxonomy.
+    #[error("{context} refers to unknown category '{category}'")]
     UnknownCategory {
         /// Where the reference was found.
         context: String,
@@ -91,6 +98,7 @@ pub enum BuildErrorKind {
         category: String,
     },
     /// Something refers to a district, street or community that is not defined.
+    #[error("{context} refers to unknown jurisdiction '{code}'")]
     UnknownJurisdiction {
         /// Where the reference was found.
         context: String,
@@ -98,11 +106,13 @@ pub enum BuildErrorKind {
         code: String,
     },
     /// A category has no handler, so tickets of that category could not be routed.
+    #[error("category '{category}' has no handler: every category needs one")]
     MissingHandler {
         /// The category without a handler.
         category: String,
     },
     /// Two rules set the same category at the same district or street.
+    #[error("{first} and {second} both set {target}: keep one")]
     ConflictingRules {
         /// The earlier rule, e.g. "rule 3".
         first: String,
@@ -112,11 +122,13 @@ pub enum BuildErrorKind {
         target: String,
     },
     /// An SLA that does not say how long a normal ticket may take, or says it twice.
+    #[error("{context}: an SLA needs exactly one of normal_hours and normal_working_days")]
     InvalidSla {
         /// Where the SLA was found.
         context: String,
     },
     /// A handler specification could not be understood.
+    #[error("{context}: cannot understand handler '{handler}' (expected street, district:<dept>, city:<dept>, center:triage or an agency code)")]
     InvalidHandler {
         /// Where the handler was found.
         context: String,
@@ -124,6 +136,7 @@ pub enum BuildErrorKind {
         handler: String,
     },
     /// A polygon is unusable (too few vertices, non-finite coordinates …).
+    #[error("invalid polygon for '{jurisdiction}': {reason}")]
     InvalidPolygon {
         /// The jurisdiction the polygon belongs to.
         jurisdiction: String,
@@ -131,6 +144,7 @@ pub enum BuildErrorKind {
         reason: String,
     },
     /// A keyword is unusable (empty, or only white space).
+    #[error("invalid keyword {keyword:?} in category '{category}'")]
     InvalidKeyword {
         /// The category the keyword belongs to.
         category: String,
@@ -139,6 +153,7 @@ pub enum BuildErrorKind {
     },
     /// A keyword weight beyond the limit (which keeps scores from
     /// overflowing).
+    #[error("keyword {keyword:?} in category '{category}' has weight {weight}, beyond the limit of ±{limit}")]
     InvalidWeight {
         /// The category the keyword belongs to.
         category: String,
@@ -152,6 +167,7 @@ pub enum BuildErrorKind {
     /// A category's channels are contradictory or meaningless (a channel
     /// listed twice, `other_channels` without channels), or the fallback
     /// category is closed to some channel.
+    #[error("category '{category}': {reason}")]
     InvalidChannels {
         /// The category.
         category: String,
@@ -160,28 +176,37 @@ pub enum BuildErrorKind {
     },
     /// A trained model does not fit the taxonomy (a label that is not a
     /// category code).
+    #[error("the model does not fit the taxonomy: {reason}")]
     Model {
         /// What does not fit.
         reason: String,
     },
     /// The spatial index could not meet one of its limits.
+    #[error("spatial index limit exceeded: {reason}")]
     IndexLimit {
         /// Which limit was exceeded and by what.
         reason: String,
     },
     /// A configuration file could not be parsed.
+    #[error("cannot parse {source_name}: {message}")]
     Parse {
         /// Which file (or "embedded …") it was.
         source_name: String,
         /// The parser's message, with line and column where known.
         message: String,
+        /// The parser's own error, when a parser (TOML, JSON, CSV, jiff)
+        /// found the problem: [`std::error::Error::source`] of the
+        /// [`BuildError`]. `None` for a problem found after parsing.
+        source: Option<ParseSource>,
     },
     /// The keyword automaton could not be built.
+    #[error("cannot build keyword automaton: {message}")]
     Automaton {
         /// The automaton builder's message.
         message: String,
     },
     /// A building of the registry (一楼一码) is unusable.
+    #[error("{at}: building '{code}': {problem}")]
     InvalidBuilding {
         /// Where it was defined: `buildings.csv line 12`, or `buildings
         /// #3` (0-based) for one made in code.
@@ -217,20 +242,23 @@ pub enum BuildErrorKind {
 ///     BuildErrorKind::InvalidBuilding { problem: BuildingProblem::UnknownCommunity { .. }, .. }
 /// ));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildingProblem {
     /// The code is empty.
+    #[error("empty building code")]
     EmptyCode,
     /// The code has characters other than ASCII letters, digits, `-`, `_`
     /// and `.`, or is longer than the limit (it goes into a QR code's URL
     /// as it is).
+    #[error("invalid code: expected at most {limit} ASCII letters, digits, '-', '_' or '.'")]
     InvalidCode {
         /// The longest code allowed, in bytes.
         limit: usize,
     },
     /// The name or the address is longer than the limit (in a CSV file,
     /// often an unclosed quote that swallowed the lines after it).
+    #[error("the {field} is {len} bytes, more than the limit of {limit} (an unclosed quote in the file?)")]
     TooLong {
         /// `name` or `address`.
         field: &'static str,
@@ -240,16 +268,19 @@ pub enum BuildingProblem {
         limit: usize,
     },
     /// Another building has the same code.
+    #[error("duplicate code, first defined at {first}")]
     DuplicateCode {
         /// Where the first one was defined.
         first: String,
     },
     /// The community code is not one of the router's communities.
+    #[error("unknown community code '{community}'")]
     UnknownCommunity {
         /// The community code given.
         community: String,
     },
     /// Longitude or latitude is not a finite number in range.
+    #[error("invalid coordinates ({lon}, {lat}): longitude must be in -180..=180 and latitude in -90..=90")]
     InvalidCoordinates {
         /// The longitude, as given.
         lon: String,
@@ -258,6 +289,7 @@ pub enum BuildingProblem {
     },
     /// The point is outside the polygon of the community's district, by
     /// more than the registry's tolerance.
+    #[error("the point is {metres} m outside {district}, the community's district (tolerance {tolerance} m), in {}", .falls_in.as_deref().unwrap_or("no district"))]
     OutsideDistrict {
         /// The community's district: name and code.
         district: String,
@@ -270,57 +302,20 @@ pub enum BuildingProblem {
     },
 }
 
-impl fmt::Display for BuildingProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use BuildingProblem::*;
-        match self {
-            EmptyCode => f.write_str("empty building code"),
-            InvalidCode { limit } => write!(
-                f,
-                "invalid code: expected at most {limit} ASCII letters, digits, '-', '_' or '.'"
-            ),
-            TooLong { field, len, limit } => write!(
-                f,
-                "the {field} is {len} bytes, more than the limit of {limit} \
-                 (an unclosed quote in the file?)"
-            ),
-            DuplicateCode { first } => write!(f, "duplicate code, first defined at {first}"),
-            UnknownCommunity { community } => write!(f, "unknown community code '{community}'"),
-            InvalidCoordinates { lon, lat } => write!(
-                f,
-                "invalid coordinates ({lon}, {lat}): longitude must be in -180..=180 \
-                 and latitude in -90..=90"
-            ),
-            OutsideDistrict {
-                district,
-                metres,
-                tolerance,
-                falls_in,
-            } => {
-                write!(
-                    f,
-                    "the point is {metres} m outside {district}, the community's district \
-                     (tolerance {tolerance} m)"
-                )?;
-                match falls_in {
-                    Some(other) => write!(f, ", in {other}"),
-                    None => f.write_str(", in no district"),
-                }
-            }
-        }
-    }
-}
-
 impl BuildError {
     /// What went wrong, in a form a program can match on.
     pub fn kind(&self) -> &BuildErrorKind {
         &self.kind
     }
 
-    pub(crate) fn parse(source_name: impl Into<String>, message: impl fmt::Display) -> Self {
+    /// A [`BuildErrorKind::Parse`] of `source_name`: `cause` is a parser's
+    /// error (kept as the source) or a message.
+    pub(crate) fn parse(source_name: impl Into<String>, cause: impl ParseCause) -> Self {
+        let (message, source) = cause.into_parts();
         BuildErrorKind::Parse {
             source_name: source_name.into(),
-            message: message.to_string(),
+            message,
+            source,
         }
         .into()
     }
@@ -332,81 +327,87 @@ impl From<BuildErrorKind> for BuildError {
     }
 }
 
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use BuildErrorKind::*;
-        match &self.kind {
-            DuplicateCode { what, code } => write!(f, "duplicate {what} code '{code}'"),
-            InvalidCode {
-                what,
-                code,
-                expected,
-            } => write!(f, "invalid {what} code '{code}': expected {expected}"),
-            InvalidName { what, code, name } => write!(
-                f,
-                "invalid {what} name {name:?} for '{code}': expected a proper name, \
-                 not empty and not only a suffix such as 街道, 区 or 社区"
-            ),
-            UnknownAgency { context, agency } => {
-                write!(f, "{context} refers to unknown agency '{agency}'")
-            }
-            UnknownCategory { context, category } => {
-                write!(f, "{context} refers to unknown category '{category}'")
-            }
-            UnknownJurisdiction { context, code } => {
-                write!(f, "{context} refers to unknown jurisdiction '{code}'")
-            }
-            MissingHandler { category } => write!(
-                f,
-                "category '{category}' has no handler: every category needs one"
-            ),
-            ConflictingRules {
-                first,
-                second,
-                target,
-            } => write!(f, "{first} and {second} both set {target}: keep one"),
-            InvalidSla { context } => write!(
-                f,
-                "{context}: an SLA needs exactly one of normal_hours and normal_working_days"
-            ),
-            InvalidHandler { context, handler } => write!(
-                f,
-                "{context}: cannot understand handler '{handler}' (expected street, \
-                 district:<dept>, city:<dept>, center:triage or an agency code)"
-            ),
-            InvalidPolygon {
-                jurisdiction,
-                reason,
-            } => write!(f, "invalid polygon for '{jurisdiction}': {reason}"),
-            InvalidKeyword { category, keyword } => {
-                write!(f, "invalid keyword {keyword:?} in category '{category}'")
-            }
-            InvalidWeight {
-                category,
-                keyword,
-                weight,
-                limit,
-            } => write!(
-                f,
-                "keyword {keyword:?} in category '{category}' has weight {weight}, \
-                 beyond the limit of ±{limit}"
-            ),
-            InvalidChannels { category, reason } => write!(f, "category '{category}': {reason}"),
-            Model { reason } => write!(f, "the model does not fit the taxonomy: {reason}"),
-            IndexLimit { reason } => write!(f, "spatial index limit exceeded: {reason}"),
-            Parse {
-                source_name,
-                message,
-            } => write!(f, "cannot parse {source_name}: {message}"),
-            Automaton { message } => write!(f, "cannot build keyword automaton: {message}"),
-            InvalidBuilding { at, code, problem } => {
-                write!(f, "{at}: building '{code}': {problem}")
-            }
-        }
+/// A parser's own error (TOML, JSON, CSV, jiff), kept whole as the source
+/// of a [`BuildErrorKind::Parse`].
+///
+/// It displays as the parser's error and passes its source on; [`get`]
+/// gives the parser's error itself, to downcast. Two are equal when their
+/// messages are.
+///
+/// [`get`]: ParseSource::get
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error;
+/// use hotline_router::TaxonomyConfig;
+///
+/// let err = TaxonomyConfig::from_toml("[[category]]\ncode = 3", "t.toml").unwrap_err();
+/// let source = err.source().expect("the TOML parser's error");
+/// assert!(err.to_string().ends_with(&source.to_string()));
+/// ```
+#[derive(Clone, Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct ParseSource(Arc<dyn Error + Send + Sync + 'static>);
+
+impl ParseSource {
+    /// Keeps a parser's error.
+    pub fn new(error: impl Error + Send + Sync + 'static) -> Self {
+        ParseSource(Arc::new(error))
+    }
+
+    /// The parser's error, e.g. to
+    /// [`downcast_ref`](https://doc.rust-lang.org/std/error/trait.Error.html#method.downcast_ref)
+    /// to `toml::de::Error`.
+    pub fn get(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.0
     }
 }
 
-impl std::error::Error for BuildError {}
+impl PartialEq for ParseSource {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for ParseSource {}
+
+/// What a [`BuildError::parse`] is made from: a parser's error, kept as the
+/// source, or a message for a problem found after parsing.
+pub(crate) trait ParseCause {
+    /// The message, and the source if there is one.
+    fn into_parts(self) -> (String, Option<ParseSource>);
+}
+
+impl ParseCause for String {
+    fn into_parts(self) -> (String, Option<ParseSource>) {
+        (self, None)
+    }
+}
+
+impl ParseCause for &str {
+    fn into_parts(self) -> (String, Option<ParseSource>) {
+        (self.to_string(), None)
+    }
+}
+
+macro_rules! parser_errors {
+    ($($error:ty),*) => {$(
+        impl ParseCause for $error {
+            fn into_parts(self) -> (String, Option<ParseSource>) {
+                (self.to_string(), Some(ParseSource::new(self)))
+            }
+        }
+    )*};
+}
+
+parser_errors!(
+    toml::de::Error,
+    serde_json::Error,
+    csv::Error,
+    jiff::Error,
+    crate::crs::ParseCrsError
+);
 
 /// Why one ticket could not be routed.
 ///

@@ -179,7 +179,7 @@ pub use config::{
     HandlerConfig, JurisdictionsConfig, RouterConfig, RoutingConfig, RuleConfig, Sla, StreetConfig,
     TaxonomyConfig, UrgencyConfig,
 };
-pub use error::{BuildError, BuildErrorKind, BuildingProblem, TicketError};
+pub use error::{BuildError, BuildErrorKind, BuildingProblem, ParseSource, TicketError};
 pub use locate::buildings::{Building, BuildingId, Buildings};
 pub use locate::jurisdictions::{
     Community, CommunityId, District, DistrictId, Jurisdictions, Street, StreetId,

@@ -465,6 +465,8 @@ mod tests {
                 BuildErrorKind::Parse {
                     source_name,
                     message,
+                    // A structural problem, found after the JSON parsed.
+                    source: None,
                 } => {
                     assert_eq!(source_name, "t.geojson");
                     assert!(message.contains("feature 1 ('a')"), "case {i}: {message}");
