@@ -28,8 +28,8 @@ use std::collections::HashMap;
 
 use smallvec::SmallVec;
 
-use super::CategoryId;
 use super::config::{CategoryConfig, TaxonomyConfig};
+use super::CategoryId;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::ticket::Channel;
 
