@@ -401,13 +401,7 @@ macro_rules! parser_errors {
     )*};
 }
 
-parser_errors!(
-    toml::de::Error,
-    serde_json::Error,
-    csv::Error,
-    jiff::Error,
-    crate::crs::ParseCrsError
-);
+parser_errors!(toml::de::Error, serde_json::Error, csv::Error, jiff::Error);
 
 /// Why one ticket could not be routed.
 ///
