@@ -127,6 +127,17 @@ pub enum BuildErrorKind {
         /// Where the SLA was found.
         context: String,
     },
+    /// A rule sets `priority = "normal"`: rules can raise a ticket to
+    /// urgent, never lower one whose words are urgent (a gas leak stays
+    /// urgent whatever the place), so the setting could only mislead.
+    #[error(
+        "{context}: priority = \"normal\" cannot be forced: a rule can raise a ticket to \
+         urgent but never lower one whose words are urgent (leave priority out)"
+    )]
+    NormalPriorityRule {
+        /// The rule (`rule <index>`).
+        context: String,
+    },
     /// A handler specification could not be understood.
     #[error("{context}: cannot understand handler '{handler}' (expected street, district:<dept>, city:<dept>, center:triage or an agency code)")]
     InvalidHandler {

@@ -370,7 +370,11 @@ impl Router {
         let assignment = inner
             .rules
             .assignment(category, location.district(), location.street());
-        let priority = assignment.priority(classification.is_urgent());
+        let priority = if classification.is_urgent() || assignment.forces_urgent() {
+            Priority::Urgent
+        } else {
+            Priority::Normal
+        };
         let sla = assignment.sla();
         // Read the wall clock only for a ticket that carries no time.
         let received_at = ticket.received_at.unwrap_or_else(Timestamp::now);
@@ -876,9 +880,7 @@ impl Decision {
                 .collect();
             out.push(format!("also: {}", codes.join(", ")));
         }
-        if self.assignment.forced_priority() == Some(Priority::Normal) {
-            out.push("normal: the rule lowers every ticket to normal".into());
-        } else if let Some(k) = c.urgent_by() {
+        if let Some(k) = c.urgent_by() {
             out.push(format!("urgent: '{}'", classifier.keyword(k)));
         } else if self.assignment.forces_urgent() {
             out.push("urgent: the rule raises every ticket to urgent".into());

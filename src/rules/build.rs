@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::config::{RoutingConfig, RuleConfig, Sla};
-use super::{Agency, AgencyId, Assignment, Fallback, RuleSet, RuleSource};
+use super::{Agency, AgencyId, Assignment, Fallback, Priority, RuleSet, RuleSource};
 use crate::classify::{CategoryId, Classifier};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::locate::jurisdictions::{DistrictId, Jurisdictions, StreetId};
@@ -138,6 +138,9 @@ impl RuleSet {
             if let Some(sla) = &rule.sla {
                 check_sla(sla, &context)?;
             }
+            if rule.priority == Some(Priority::Normal) {
+                return Err(BuildErrorKind::NormalPriorityRule { context }.into());
+            }
             if rule.categories.is_empty() {
                 return Err(BuildErrorKind::UnknownCategory {
                     context,
@@ -202,15 +205,15 @@ impl RuleSet {
                     .and_then(|s| street_rules.get(&(c, s)))
                     .or_else(|| district.and_then(|d| district_rules.get(&(c, d))))
                     .copied();
-                let (lead, co, sla, priority, source) = match rule {
-                    None => (*lead, co.as_slice(), *sla, None, RuleSource::Handler),
+                let (lead, co, sla, urgent, source) = match rule {
+                    None => (*lead, co.as_slice(), *sla, false, RuleSource::Handler),
                     Some(i) => {
                         let r = &routing.rules[i];
                         (
                             parsed[i].0.unwrap_or(*lead),
                             parsed[i].1.as_deref().unwrap_or(co),
                             r.sla.unwrap_or(*sla),
-                            r.priority,
+                            r.priority == Some(Priority::Urgent),
                             RuleSource::Rule(i as u32),
                         )
                     }
@@ -233,7 +236,7 @@ impl RuleSet {
                 rs.cells.push(Assignment {
                     agency,
                     co: (start, rs.co.len() as u32),
-                    priority,
+                    urgent,
                     sla,
                     source,
                     fallback,

@@ -187,10 +187,26 @@ pub struct RuleConfig {
     /// Co-handlers (handler specs); the category's when absent.
     #[serde(default)]
     pub co_agencies: Option<Vec<String>>,
-    /// Forces the priority of every ticket the rule routes: `urgent` raises
-    /// all of them (e.g. every heating ticket in a cold snap), `normal`
-    /// lowers even those whose words are urgent (a category whose urgency
-    /// words mislead in this place); absent, the classification decides.
+    /// `urgent` raises every ticket the rule routes to urgent (e.g. every
+    /// heating ticket in a cold snap). A rule cannot lower a priority:
+    /// whether a ticket is urgent otherwise comes from its words, and
+    /// `normal` is refused when the router is built
+    /// ([`BuildErrorKind::NormalPriorityRule`](crate::BuildErrorKind::NormalPriorityRule)).
+    ///
+    /// ```
+    /// use hotline_router::{BuildErrorKind, Priority, Router, RouterConfig, RuleConfig};
+    ///
+    /// let mut config = RouterConfig::beijing();
+    /// config.routing.rules.push(RuleConfig {
+    ///     categories: vec!["heating".into()],
+    ///     district: Some("110105".into()),
+    ///     priority: Some(Priority::Normal),
+    ///     ..RuleConfig::default()
+    /// });
+    /// let err = Router::from_config(config).unwrap_err();
+    /// assert!(matches!(err.kind(), BuildErrorKind::NormalPriorityRule { .. }));
+    /// assert!(err.to_string().contains("never lower"), "{err}");
+    /// ```
     #[serde(default)]
     pub priority: Option<Priority>,
     /// Overrides the SLA.

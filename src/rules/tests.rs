@@ -1,8 +1,10 @@
-//! A rule's forced priority, seen through the router.
+//! A rule's priority: `urgent` raises, `normal` is refused at build.
 
-use crate::{Priority, Router, RouterConfig, RuleConfig, Ticket};
+use std::error::Error;
 
-fn router_with(priority: Option<Priority>) -> Router {
+use crate::{BuildErrorKind, Priority, Router, RouterConfig, RuleConfig, Ticket};
+
+fn router_with(priority: Option<Priority>) -> Result<Router, crate::BuildError> {
     let mut config = RouterConfig::beijing();
     config.routing.rules.push(RuleConfig {
         categories: vec!["heating".into()],
@@ -10,7 +12,7 @@ fn router_with(priority: Option<Priority>) -> Router {
         priority,
         ..RuleConfig::default()
     });
-    Router::from_config(config).unwrap()
+    Router::from_config(config)
 }
 
 /// Heating in 朝阳区, with its category's urgent words.
@@ -24,50 +26,38 @@ fn cold_radiator() -> Ticket {
 }
 
 #[test]
-fn a_rule_forcing_normal_lowers_an_urgent_ticket() {
-    let plain = Router::beijing();
-    let d = plain.route(&burst_pipe()).unwrap();
-    assert_eq!(d.category().code(), "heating");
+fn a_rule_cannot_force_normal_and_the_error_names_it() {
+    let rules = RouterConfig::beijing().routing.rules.len();
+    let err = router_with(Some(Priority::Normal)).unwrap_err();
     assert_eq!(
-        d.priority(),
-        Priority::Urgent,
-        "the words alone make it urgent"
-    );
-
-    let lowered = router_with(Some(Priority::Normal));
-    let d = lowered.route(&burst_pipe()).unwrap();
-    assert_eq!(d.priority(), Priority::Normal);
-    assert!(
-        d.explain()
-            .iter()
-            .any(|r| r == "normal: the rule lowers every ticket to normal"),
-        "{:?}",
-        d.explain()
+        err.kind(),
+        &BuildErrorKind::NormalPriorityRule {
+            context: format!("rule {rules}")
+        }
     );
     assert!(
-        !d.explain().iter().any(|r| r.starts_with("urgent")),
-        "{:?}",
-        d.explain()
+        err.to_string()
+            .starts_with(&format!("rule {rules}: priority = \"normal\"")),
+        "{err}"
     );
-    // Elsewhere the rule does not apply: 海淀区 keeps the urgency.
-    let haidian = burst_pipe().with_address("海淀区学院路街道");
-    assert_eq!(
-        lowered.route(&haidian).unwrap().priority(),
-        Priority::Urgent
-    );
+    assert!(err.source().is_none());
 }
 
 #[test]
-fn a_rule_forcing_urgent_raises_and_no_priority_leaves_the_words_to_decide() {
-    let raised = router_with(Some(Priority::Urgent));
+fn urgent_raises_and_no_priority_leaves_the_words_to_decide() {
+    let raised = router_with(Some(Priority::Urgent)).unwrap();
     let d = raised.route(&cold_radiator()).unwrap();
+    assert_eq!(d.category().code(), "heating");
     assert_eq!(d.priority(), Priority::Urgent);
     assert!(d
         .explain()
         .iter()
         .any(|r| r.contains("raises every ticket to urgent")));
+    // Elsewhere the rule does not apply.
+    let haidian = cold_radiator().with_address("海淀区学院路街道");
+    assert_eq!(raised.route(&haidian).unwrap().priority(), Priority::Normal);
 
-    let neutral = router_with(None);
+    let neutral = router_with(None).unwrap();
     assert_eq!(
         neutral.route(&cold_radiator()).unwrap().priority(),
         Priority::Normal

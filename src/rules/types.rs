@@ -2,7 +2,6 @@
 //! assignment of one cell with where it came from.
 
 use super::config::Sla;
-use crate::priority::Priority;
 
 /// Index of an agency in a router's agency list.
 ///
@@ -113,7 +112,7 @@ pub enum Fallback {
 pub struct Assignment {
     pub(super) agency: AgencyId,
     pub(super) co: (u32, u32),
-    pub(super) priority: Option<Priority>,
+    pub(super) urgent: bool,
     pub(super) sla: Sla,
     pub(super) source: RuleSource,
     pub(super) fallback: Option<Fallback>,
@@ -126,47 +125,7 @@ impl Assignment {
     }
     /// Whether the rule raises every ticket to urgent.
     pub fn forces_urgent(&self) -> bool {
-        self.priority == Some(Priority::Urgent)
-    }
-    /// The priority the rule forces ([`RuleConfig::priority`]), if any:
-    /// urgent raises every ticket, normal lowers even one whose words are
-    /// urgent.
-    ///
-    /// [`RuleConfig::priority`]: crate::RuleConfig::priority
-    pub fn forced_priority(&self) -> Option<Priority> {
-        self.priority
-    }
-    /// The priority of a ticket routed here: the forced one if the rule
-    /// sets one, else urgent exactly when the classification is.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use hotline_router::{Priority, Router, RouterConfig, RuleConfig};
-    ///
-    /// let mut config = RouterConfig::beijing();
-    /// config.routing.rules.push(RuleConfig {
-    ///     categories: vec!["heating".into()],
-    ///     district: Some("110105".into()),
-    ///     priority: Some(Priority::Normal),
-    ///     ..RuleConfig::default()
-    /// });
-    /// let router = Router::from_config(config)?;
-    /// let j = router.jurisdictions();
-    /// let heating = router.category_id("heating").unwrap();
-    /// let chaoyang = router.rules().assignment(heating, j.district_id("110105"), None);
-    /// assert_eq!(chaoyang.priority(true), Priority::Normal);
-    /// let haidian = router.rules().assignment(heating, j.district_id("110108"), None);
-    /// assert_eq!(haidian.priority(true), Priority::Urgent);
-    /// assert_eq!(haidian.priority(false), Priority::Normal);
-    /// # Ok::<(), hotline_router::BuildError>(())
-    /// ```
-    pub fn priority(&self, classified_urgent: bool) -> Priority {
-        match self.priority {
-            Some(forced) => forced,
-            None if classified_urgent => Priority::Urgent,
-            None => Priority::Normal,
-        }
+        self.urgent
     }
     /// The SLA that applies.
     pub fn sla(&self) -> Sla {
