@@ -433,3 +433,34 @@ proptest! {
         );
     }
 }
+
+/// The precomputed table answers exactly what the search answers, on every
+/// day it covers and beyond (where it declines and the search answers).
+#[test]
+fn workday_table_agrees_with_the_search() {
+    let china = Calendar::china();
+    let (first, last) = (
+        china.exception_days.first().unwrap().0,
+        china.exception_days.last().unwrap().0,
+    );
+    let mut from_table = 0;
+    for after in first - 30..=last + 450 {
+        for n in 1..=40 {
+            let searched = china.search_nth_working_day_after(after, n);
+            assert_eq!(
+                china.nth_working_day_after(after, n),
+                searched,
+                "{after} + {n}"
+            );
+            if let Some(day) = china.table.nth_after(after, n) {
+                assert_eq!(Some(day), searched, "table at {after} + {n}");
+                from_table += 1;
+            }
+        }
+    }
+    // The table must actually answer most of these, or this tests nothing.
+    assert!(
+        from_table > 40 * (last - first),
+        "only {from_table} from the table"
+    );
+}
