@@ -120,7 +120,32 @@ impl Language {
         let mut mongolian = 0usize;
         let mut yi = 0usize;
         let mut other_letters = 0usize;
-        for c in text.chars() {
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // Fast path for what a Chinese ticket is made of: lead bytes
+            // E5..=E9 start U+5000..=U+9FFF, all Han; ASCII needs no
+            // decoding. Everything else goes through the table below.
+            match bytes[i] {
+                b if b.is_ascii() => {
+                    if b.is_ascii_alphabetic() {
+                        latin += 1;
+                        other_letters += 1;
+                    }
+                    i += 1;
+                    continue;
+                }
+                0xE5..=0xE9 => {
+                    han += 1;
+                    i += 3;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(c) = text[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
             match c as u32 {
                 0x3040..=0x30FF | 0x31F0..=0x31FF => return Language("ja"),
                 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => return Language("ko"),
