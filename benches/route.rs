@@ -242,8 +242,63 @@ fn bench_generated(c: &mut Criterion) {
     g.finish();
 }
 
+/// The target of issue 11: the generated mix routed with the keyword
+/// classifier alone, one ticket at a time on 1 and 2 threads. Beside it, in
+/// the same run, the keyword classification of the same texts alone: a
+/// floor every route pays (normalising and one automaton pass), so the gap
+/// between the two is what locating, rules and deadlines cost.
+fn bench_generated_keywords(c: &mut Criterion) {
+    let router = Router::builder()
+        .without_model()
+        .build(RouterConfig::beijing())
+        .expect("the Beijing configuration builds");
+    let workload = WorkloadBuilder::new(7).per_day(20_000).build(&router);
+    let tickets: Vec<Ticket> = workload.day(2).filter_map(Generated::into_ticket).collect();
+    let routed = tickets.iter().filter(|t| router.route(t).is_ok()).count();
+    assert!(
+        routed * 100 >= tickets.len() * 95,
+        "the generated mix routes"
+    );
+    let mut g = c.benchmark_group("generated_keywords");
+    g.throughput(Throughput::Elements(tickets.len() as u64));
+    g.bench_function("classify_only_baseline", |b| {
+        b.iter(|| {
+            tickets
+                .iter()
+                .map(|t| {
+                    router
+                        .classifier()
+                        .classify(black_box(&t.text))
+                        .primary()
+                        .as_usize()
+                })
+                .sum::<usize>()
+        })
+    });
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        g.bench_with_input(BenchmarkId::new("batch", threads), &threads, |b, _| {
+            b.iter(|| {
+                let n = pool.install(|| {
+                    tickets
+                        .par_iter()
+                        .filter(|t| router.route(black_box(t)).is_ok())
+                        .count()
+                });
+                assert_eq!(n, routed);
+                n
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_generated_keywords,
     bench_classify,
     bench_locate_point,
     bench_locate_address,

@@ -38,11 +38,15 @@
 //! ticket's channel.
 
 mod channels;
+mod classification;
 pub(crate) mod config;
 pub mod domain;
+mod keyword_table;
 pub mod language;
 pub mod model;
 pub mod normalize;
+
+pub use classification::Classification;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,6 +62,7 @@ use self::config::TaxonomyConfig;
 use crate::error::{BuildError, BuildErrorKind};
 use crate::ticket::Channel;
 use channels::{ChannelPolicy, Scope};
+use keyword_table::{at_word_boundaries, KeywordEntry, KeywordTable, MAX_CODE_LEN};
 
 /// Index of a category in a [`Classifier`] (and so in a router).
 ///
@@ -172,77 +177,6 @@ struct Pattern {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(transparent)]
 pub struct KeywordId(u32);
-
-/// The result of classifying one text.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::Router;
-///
-/// let router = Router::beijing();
-/// let c = router.classifier().classify("小区门口燃气泄漏，味道很大");
-/// assert_eq!(router.category(c.primary()).code(), "utilities.gas");
-/// assert!(c.is_urgent());
-/// ```
-#[derive(Clone, Debug)]
-pub struct Classification {
-    primary: CategoryId,
-    primary_score: i32,
-    /// The best positive keyword scores, best first (at most 4).
-    scores: SmallVec<[(CategoryId, i32); 4]>,
-    secondary: SmallVec<[CategoryId; 3]>,
-    matched: SmallVec<[KeywordId; 8]>,
-    urgent_by: Option<KeywordId>,
-    /// The channel classified on, if any.
-    channel: Option<Channel>,
-    /// What a category preferred on `channel` got, when its keywords matched.
-    bonus: i32,
-}
-
-impl Classification {
-    /// The primary category.
-    pub fn primary(&self) -> CategoryId {
-        self.primary
-    }
-    /// The primary category's score (0 when it is the fallback).
-    pub fn score(&self) -> i32 {
-        self.primary_score
-    }
-    /// The keyword score of a category (0 unless among the best four).
-    pub fn score_of(&self, category: CategoryId) -> i32 {
-        self.scores
-            .iter()
-            .find(|(c, _)| *c == category)
-            .map_or(0, |(_, s)| *s)
-    }
-    /// The categories with a positive keyword score, best first (at most
-    /// four), with their scores.
-    pub fn scores(&self) -> &[(CategoryId, i32)] {
-        &self.scores
-    }
-    /// Secondary categories, best first.
-    pub fn secondary(&self) -> &[CategoryId] {
-        &self.secondary
-    }
-    /// Every distinct keyword that matched, in order of first occurrence.
-    pub fn matched(&self) -> &[KeywordId] {
-        &self.matched
-    }
-    /// Whether an urgency word matched.
-    pub fn is_urgent(&self) -> bool {
-        self.urgent_by.is_some()
-    }
-    /// The urgency word that made the ticket urgent, if any.
-    pub fn urgent_by(&self) -> Option<KeywordId> {
-        self.urgent_by
-    }
-    /// The channel the text was classified on ([`Classifier::classify_on`]),
-    /// or `None` for the text alone.
-    pub fn channel(&self) -> Option<Channel> {
-        self.channel
-    }
-}
 
 /// A compiled keyword classifier over a whole taxonomy.
 ///
@@ -667,181 +601,9 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-/// One distinct keyword while a taxonomy compiles.
-struct KeywordEntry {
-    text: String,
-    weights: Vec<(CategoryId, i32)>,
-    urgent_anywhere: bool,
-}
-
-/// Distinct keywords while a taxonomy compiles: text → (category, weight)
-/// pairs, and whether it is a global urgency word.
-#[derive(Default)]
-struct KeywordTable {
-    list: Vec<KeywordEntry>,
-    index: HashMap<String, usize>,
-}
-
-impl KeywordTable {
-    fn slot(&mut self, word: &str, category: &str) -> Result<usize, BuildError> {
-        let word = word.trim();
-        if word.is_empty() {
-            return Err(BuildErrorKind::InvalidKeyword {
-                category: category.to_string(),
-                keyword: word.to_string(),
-            }
-            .into());
-        }
-        // ASCII case-insensitive matching: "Visa" and "visa" are one keyword.
-        let key = word.to_ascii_lowercase();
-        if let Some(&k) = self.index.get(&key) {
-            return Ok(k);
-        }
-        self.list.push(KeywordEntry {
-            text: key.clone(),
-            weights: Vec::new(),
-            urgent_anywhere: false,
-        });
-        self.index.insert(key, self.list.len() - 1);
-        Ok(self.list.len() - 1)
-    }
-}
-
-/// The longest category code, in bytes.
-const MAX_CODE_LEN: usize = 64;
-
 /// The largest keyword weight, positive or negative: far above any useful
 /// weight, and small enough that no score can overflow.
 pub const MAX_WEIGHT: u32 = 1_000_000;
 
-/// Whether `bytes[start..end]` is not glued to ASCII letters or digits on
-/// either side (CJK text next to a Latin word counts as a boundary).
-fn at_word_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
-    let glued = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
-    !glued(start.checked_sub(1).and_then(|i| bytes.get(i))) && !glued(bytes.get(end))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn taxonomy() -> TaxonomyConfig {
-        TaxonomyConfig::from_toml(
-            r#"
-            [urgency]
-            keywords = ["燃气泄漏", "trapped"]
-            [[category]]
-            code = "heating"
-            name = "供暖"
-            keywords = { "暖气" = 3, "暖气片不热" = 6, "heating" = 4, "燃气壁挂炉" = 2 }
-            urgent = ["暖气管爆裂"]
-            [[category]]
-            code = "utilities.gas"
-            name = "燃气"
-            keywords = { "燃气" = 4, "燃气壁挂炉" = -3 }
-            [[category]]
-            code = "transport.ev_charging"
-            name = "充电桩"
-            keywords = { "充电桩" = 8, "停车位" = 1 }
-            [[category]]
-            code = "transport.parking"
-            name = "停车"
-            keywords = { "停车位" = 4, "挪车" = 6, "充电桩" = -2 }
-            [[category]]
-            code = "other"
-            name = "其他"
-            "#,
-            "test",
-        )
-        .unwrap()
-    }
-
-    fn classify(text: &str) -> (String, Vec<String>, bool) {
-        let c = Classifier::new(&taxonomy(), "other").unwrap();
-        let r = c.classify(text);
-        (
-            c.category(r.primary()).code().to_string(),
-            r.secondary()
-                .iter()
-                .map(|s| c.category(*s).code().to_string())
-                .collect(),
-            r.is_urgent(),
-        )
-    }
-
-    macro_rules! cases {
-        ($($name:ident: $text:expr => $primary:expr, [$($sec:expr),*], $urgent:expr;)*) => {$(
-            #[test]
-            fn $name() {
-                let (p, s, u) = classify($text);
-                assert_eq!(p, $primary, "primary of {:?}", $text);
-                assert_eq!(s, vec![$($sec.to_string()),*] as Vec<String>, "secondary of {:?}", $text);
-                assert_eq!(u, $urgent, "urgency of {:?}", $text);
-            }
-        )*};
-    }
-
-    cases! {
-        overlapping_keywords_all_count: "暖气片不热" => "heating", [], false;
-        negative_keyword_breaks_confusion: "燃气壁挂炉不出热水" => "heating", ["utilities.gas"], false;
-        plain_gas: "燃气表坏了" => "utilities.gas", [], false;
-        urgency_anywhere: "楼道里燃气泄漏" => "utilities.gas", [], true;
-        category_urgency_only_when_primary: "暖气管爆裂了暖气片不热" => "heating", [], true;
-        secondary_category: "充电桩占了停车位，没法挪车" => "transport.ev_charging", ["transport.parking"], false;
-        weak_evidence_is_not_secondary: "停车位被占，没法挪车" => "transport.parking", [], false;
-        ev_over_parking: "小区充电桩坏了" => "transport.ev_charging", [], false;
-        nothing_matches: "表扬一下社区工作人员" => "other", [], false;
-        empty_text: "" => "other", [], false;
-        ascii_case_insensitive: "HEATING is off" => "heating", [], false;
-        ascii_word_boundary: "preheating oven" => "other", [], false;
-        ascii_next_to_cjk: "我家heating坏了" => "heating", [], false;
-        urgent_word_boundary: "untrappedness" => "other", [], false;
-        repeated_keyword_counts_once: "挪车挪车挪车 充电桩" => "transport.ev_charging", ["transport.parking"], false;
-    }
-
-    #[test]
-    fn ties_go_to_the_earlier_category() {
-        let t = TaxonomyConfig::from_toml(
-            "[[category]]\ncode='a'\nname='a'\nkeywords={'x'=2}\n[[category]]\ncode='b'\nname='b'\nkeywords={'x'=2}\n[[category]]\ncode='other'\nname='o'",
-            "t",
-        )
-        .unwrap();
-        let c = Classifier::new(&t, "other").unwrap();
-        let r = c.classify("x");
-        assert_eq!(c.category(r.primary()).code(), "a");
-        assert_eq!(c.category(r.secondary()[0]).code(), "b");
-    }
-
-    #[test]
-    fn build_errors_name_the_item() {
-        let mut t = taxonomy();
-        t.categories[0].keywords.insert("  ".into(), 1);
-        let err = Classifier::new(&t, "other").unwrap_err();
-        assert!(
-            matches!(err.kind(), BuildErrorKind::InvalidKeyword { category, .. } if category == "heating")
-        );
-
-        let mut t = taxonomy();
-        t.categories[1].code = "heating".into();
-        let err = Classifier::new(&t, "other").unwrap_err();
-        assert_eq!(err.to_string(), "duplicate category code 'heating'");
-
-        let err = Classifier::new(&taxonomy(), "misc").unwrap_err();
-        assert!(err.to_string().contains("'misc'"));
-    }
-
-    #[test]
-    fn weights_and_keywords_are_reported() {
-        let c = Classifier::new(&taxonomy(), "other").unwrap();
-        let r = c.classify("燃气壁挂炉");
-        let k = r.matched()[0];
-        assert_eq!(c.keyword(k), "燃气");
-        let heating = c.category_id("heating").unwrap();
-        let wall = *r
-            .matched()
-            .iter()
-            .find(|k| c.keyword(**k) == "燃气壁挂炉")
-            .unwrap();
-        assert_eq!(c.weight(wall, heating), 2);
-    }
-}
+mod tests;
