@@ -252,8 +252,9 @@ const MPMC_AGENCIES: [&str; 7] = [
 /// Three producers, three workers, a router reload and lease expiry in the
 /// middle; every ticket accounted for exactly once at the end.
 ///
-/// Its last check (`check_due`) fails now and then until the race shown by
-/// `linearizable_expire_leases` is fixed; every other check comes first.
+/// The last check (`check_due`) guards against a return of the race fixed
+/// in `expire_leases` and `overdue` (see `linearizable_expire_leases`): no
+/// lease expires before its end, no ticket is escalated before its deadline.
 #[test]
 fn mpmc() {
     const COUNT: usize = if cfg!(miri) { 50 } else { 2_000 };
@@ -504,8 +505,9 @@ fn mpmc() {
         assert_eq!(restored.open_at(agency), d.open_at(agency), "{agency}");
     }
 
-    // Last, as it fails now and then on the known race in `expire_leases`
-    // (see `linearizable_expire_leases`): everything above holds regardless.
+    // No lease expired early and no ticket was escalated early, under
+    // concurrent sweeps: the race `linearizable_expire_leases` and
+    // `linearizable_overdue` pin down must not come back.
     check_due(&log.events());
 }
 
