@@ -55,7 +55,7 @@ mod place;
 mod qr;
 mod tables;
 
-use crate::rng::SplitMix64;
+pub use crate::rng::SplitMix64;
 use crate::{Channel, Crs, Router, Ticket};
 use draw::{kind_weight, malformed, minute_weight, Cumulative};
 use place::{cell_centre, grid_size, point_in, short_community};
