@@ -8,41 +8,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 
 use hotline_router::dispatch::{
     Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError, State,
     SubmitError,
 };
-use hotline_router::{Router, RouterConfig, RuleConfig, Ticket};
+use hotline_router::Ticket;
 use jiff::{SignedDuration, Timestamp};
 
 mod common;
+use common::router;
 use common::Log;
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
 const ECOLOGY: &str = "district:110105:ecology";
-
-/// The Beijing router, built once per test binary.
-fn router() -> Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing).clone()
-}
-
-/// The Beijing router with one override: noise in 朝阳 goes to the district
-/// ecology bureau instead of the street office.
-fn rebuilt_router() -> Router {
-    let mut config = RouterConfig::beijing();
-    config.routing.rules.push(RuleConfig {
-        categories: vec!["env.noise".into()],
-        district: Some("110105".into()),
-        agency: Some("district:ecology".into()),
-        ..RuleConfig::default()
-    });
-    Router::from_config(config).unwrap()
-}
 
 fn start() -> Timestamp {
     START.parse().unwrap()
@@ -271,7 +253,7 @@ fn mpmc() {
         .clock(clock.clone())
         .sink(log.clone())
         .build();
-    let rebuilt = rebuilt_router();
+    let rebuilt = common::noise_to_ecology();
 
     let total = PRODUCERS * COUNT + CONTESTED;
     // Per ticket index: successful submits, claims, resolves, evaluations.
@@ -485,7 +467,7 @@ fn mpmc() {
 
     // Rebuilt from the events: the same runtime.
     let restored = Dispatcher::restore(
-        rebuilt_router(),
+        common::noise_to_ecology(),
         config,
         ManualClock::new(clock.now()),
         events,
