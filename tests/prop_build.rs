@@ -15,11 +15,13 @@
 //! with `PROP_BUILD_CASES=N` and `PROP_BUILD_ROUTER_CASES=N` to choose
 //! other counts.
 
+mod common;
+
+use common::long_run;
 use hotline_router::locate::polygon_index::PolygonIndex;
 use hotline_router::locate::region::{Polygon, Region};
 use hotline_router::{Router, RouterConfig};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 /// A coordinate: mostly ordinary, sometimes extreme.
 fn coord() -> impl Strategy<Value = f64> {
@@ -144,36 +146,6 @@ fn check_router((code, dept, street, weights): Edits) {
     if let Ok(router) = Router::from_config(config) {
         let ticket = hotline_router::Ticket::new("p", "热水热水 HOT 街道");
         let _ = router.route(&ticket);
-    }
-}
-
-/// Runs `check` on `cases` values of `strategy` (the count from `var` if
-/// set) and reports the count, the time and the result on stderr.
-fn long_run<S: Strategy>(
-    name: &str,
-    var: &str,
-    cases: u32,
-    strategy: S,
-    check: impl Fn(S::Value) -> Result<(), TestCaseError>,
-) {
-    let cases = std::env::var(var)
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(cases);
-    let started = std::time::Instant::now();
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let result = runner.run(&strategy, check);
-    eprintln!(
-        "{name}: {cases} cases in {:.1} s: {}",
-        started.elapsed().as_secs_f64(),
-        if result.is_ok() { "ok" } else { "FAILED" }
-    );
-    if let Err(e) = result {
-        panic!("{name}: {e}");
     }
 }
 

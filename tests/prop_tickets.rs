@@ -16,7 +16,7 @@
 //! with `PROP_TICKETS_CASES=N` to choose another count.
 
 mod common;
-use common::beijing as router;
+use common::{beijing as router, long_run};
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
@@ -25,7 +25,6 @@ use hotline_router::dispatch::{DispatchConfig, Dispatcher, ManualClock, SubmitEr
 use hotline_router::{Channel, Crs, Ticket, TicketError};
 use jiff::Timestamp;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 
 /// Cases in CI (debug build, well under 20 s).
 const CASES: u32 = 5_000;
@@ -220,25 +219,15 @@ proptest! {
 #[test]
 #[ignore = "long: at least 100,000 cases; run in release by hand"]
 fn any_ticket_routes_or_is_refused_with_a_reason_long() {
-    let cases = std::env::var("PROP_TICKETS_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(LONG_CASES);
-    let started = std::time::Instant::now();
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let result = runner.run(&ticket(), check);
+    long_run(
+        "any_ticket_routes_or_is_refused_with_a_reason",
+        "PROP_TICKETS_CASES",
+        LONG_CASES,
+        ticket(),
+        check,
+    );
     let [routed, refused, window] = OUTCOMES.each_ref().map(|n| n.load(Relaxed));
     eprintln!(
-        "prop_tickets: {cases} cases in {:.1} s: {} ({routed} routed, {refused} refused \
-         by the router, {window} refused for their time; counts include shrinking)",
-        started.elapsed().as_secs_f64(),
-        if result.is_ok() { "ok" } else { "FAILED" }
+        "  {routed} routed, {refused} refused by the router, {window} refused for their time"
     );
-    if let Err(e) = result {
-        panic!("{e}");
-    }
 }

@@ -289,3 +289,35 @@ pub fn beijing() -> &'static hotline_router::Router {
 pub fn router() -> hotline_router::Router {
     beijing().clone()
 }
+
+/// The ignored long property runs: runs `check` on `cases` values of
+/// `strategy` (the count from the environment variable `var` if set), with
+/// no regression file, and reports the count, the time and the result on
+/// stderr; panics with the minimal failing input if a case fails.
+pub fn long_run<S: proptest::strategy::Strategy>(
+    name: &str,
+    var: &str,
+    cases: u32,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+) {
+    let cases = std::env::var(var)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    let started = std::time::Instant::now();
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    });
+    let result = runner.run(&strategy, check);
+    eprintln!(
+        "{name}: {cases} cases in {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        if result.is_ok() { "ok" } else { "FAILED" }
+    );
+    if let Err(e) = result {
+        panic!("{name}: {e}");
+    }
+}
