@@ -1,5 +1,8 @@
-//! A simulated working day at the Beijing 12345 hotline: 70,000 tickets
-//! received between 08:00 and 22:00, routed by the default Beijing router and
+//! A simulated working day at the Beijing 12345 hotline: about 70,000
+//! tickets of the crate's seeded [workload](hotline_router::workload) (its
+//! daily rhythm, districts, phrasings, bad input and the enterprise line;
+//! the night's tickets wait for the desks to open at 08:00), routed by the
+//! default Beijing router and
 //! handled by every agency's staff on a few worker threads — claims, first
 //! contact, resolutions, returns (退单) and call-backs (回访) — ending with
 //! the day's report.
@@ -40,19 +43,21 @@ use hotline_router::dispatch::{
 };
 use hotline_router::evaluate::GroupBy;
 use hotline_router::incident::IncidentIndex;
-use hotline_router::{Channel, Crs, Priority, Router, Ticket};
+use hotline_router::workload::{Generated, SplitMix64, WorkloadBuilder};
+use hotline_router::{Priority, Router, Ticket};
 use indicatif::{ProgressBar, ProgressStyle};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use rand::distributions::WeightedIndex;
 use rand::prelude::*;
 use rand_chacha::ChaCha8Rng;
 
 const SEED: u64 = 20_241_120;
 const DAY: &str = "2024-11-20T00:00:00+08:00";
-const ID_PREFIX: &str = "12345-20241120-";
-const TICKETS: usize = 70_000;
-/// Minutes of the day: intake opens, intake closes, the day ends.
+/// Tickets a day, before the weekday, the noise and the enterprise line.
+const TICKETS: u32 = 70_000;
+/// Minutes of the day: the desks open (tickets of the night are submitted
+/// then), the desks are staffed until, the day ends.
 const OPEN: u32 = 8 * 60;
 const CLOSE: u32 = 22 * 60;
 const END: u32 = 24 * 60;
@@ -61,13 +66,11 @@ const WORKERS: usize = 3;
 /// Agencies ranked in the monthly ranking need this many call-backs.
 const MIN_EVALUATED: u64 = 30;
 
-/// One kind of ticket: phrasings written for one category of the taxonomy.
+/// How one category is handled; the ticket's category is the classifier's.
+/// A category not listed is handled like `other`.
 struct Kind {
-    /// The category the phrasings are written for (checked at start).
+    /// The category.
     code: &'static str,
-    /// Share of the day's tickets, per mille.
-    weight: u32,
-    phrases: &'static [&'static str],
     /// Minutes from first contact to resolution, drawn uniformly.
     handle: (u32, u32),
     /// Chance the caller says the problem was solved (before agency effects).
@@ -78,82 +81,36 @@ struct Kind {
 
 #[rustfmt::skip]
 const KINDS: &[Kind] = &[
-    Kind { code: "heating", weight: 150, handle: (60, 300), solved: 0.86, outcome: "已联系热力公司入户检查，排气后暖气恢复",
-        phrases: &["家里暖气片一直不热，屋里才十五度，老人孩子受不了", "供暖都开始好几天了，我家暖气还是冰凉的，物业让找热力公司", "楼里暖气管爆裂了，水流了一地，家里正在跑水"] },
-    Kind { code: "env.noise", weight: 95, handle: (30, 150), solved: 0.84, outcome: "已上门劝导，夜间停止施工",
-        phrases: &["楼上邻居每天晚上十二点还在装修，电钻声音太吵了，根本睡不着觉", "小区广场舞音响声音太大，每天晚上吵到九点多", "附近工地夜间施工，凌晨两点还在施工扰民"] },
-    Kind { code: "env.sanitation", weight: 75, handle: (60, 240), solved: 0.9, outcome: "已安排环卫清运，现场已清理",
-        phrases: &["小区门口的垃圾好几天没人清理了，味道很大", "胡同里的公厕太脏了，好久没人打扫", "楼下垃圾桶满了也没人清运，老鼠到处跑"] },
-    Kind { code: "transport.parking", weight: 85, handle: (15, 60), solved: 0.9, outcome: "已联系车主挪车",
-        phrases: &["有辆车堵在单元门口一上午了，打电话也不接，麻烦帮忙联系挪车", "小区消防通道天天被乱停车占着", "路边有辆僵尸车长期停放，好几年没动过了"] },
-    Kind { code: "housing.elevator", weight: 45, handle: (60, 360), solved: 0.82, outcome: "维保单位已到场维修，电梯恢复运行",
-        phrases: &["我们楼的电梯又坏了，一个星期了也没人修，老人上下楼很困难", "电梯突然停了，有人被困在里面，快来人", "老楼想加装电梯，不知道需要哪些手续"] },
-    Kind { code: "housing.property", weight: 70, handle: (90, 480), solved: 0.78, outcome: "已约谈物业公司，限期整改",
-        phrases: &["物业不作为，楼道灯坏了半个月也不修", "物业公司乱收费，还不公示公共收益", "小区没有物业，楼道杂物堆满了也没人管"] },
-    Kind { code: "housing.repair", weight: 40, handle: (90, 420), solved: 0.8, outcome: "已安排房管所上门维修",
-        phrases: &["楼上卫生间漏水，我家天花板都泡了", "顶层房顶漏雨，墙皮一块一块往下掉", "公房的下水管堵了，报修好几次没人来"] },
-    Kind { code: "utilities.water", weight: 45, handle: (60, 240), solved: 0.9, outcome: "管网抢修完成，已恢复供水",
-        phrases: &["家里突然停水了，也没有提前通知，什么时候能恢复供水", "自来水发黄，有异味，不敢喝", "路口的自来水管爆了，水流了一大片"] },
-    Kind { code: "utilities.power", weight: 35, handle: (60, 240), solved: 0.9, outcome: "供电抢修完成，已恢复供电",
-        phrases: &["我们小区从早上开始停电，到现在还没来电", "家里电压不稳，灯一直忽明忽暗的", "楼下电线杆上的电线着火了，一直在冒烟"] },
-    Kind { code: "utilities.gas", weight: 25, handle: (30, 120), solved: 0.92, outcome: "燃气集团已到场关阀检修，隐患排除",
-        phrases: &["楼道里一股很重的煤气味，怀疑燃气泄漏了，请马上派人来处理", "燃气卡充值了但是燃气表不来气", "燃气公司入户安检的人一直约不上"] },
-    Kind { code: "housing.old_renovation", weight: 35, handle: (180, 600), solved: 0.66, outcome: "已答复改造计划和施工进度",
-        phrases: &["小区什么时候开始老旧小区改造，说了两年了还没有动静", "老旧小区改造的脚手架搭在窗户外面，半个月没人施工", "我们楼能不能纳入改造计划，外墙保温太差了"] },
-    Kind { code: "labor.wages", weight: 35, handle: (240, 720), solved: 0.64, outcome: "劳动监察已立案，督促企业支付工资",
-        phrases: &["公司拖欠我们三个月工资了，老板一直躲着不见人，想讨薪", "包工头欠了我们农民工的工钱，年底了还不给", "单位辞退我不给经济补偿，想申请劳动仲裁"] },
-    Kind { code: "market.consumer", weight: 50, handle: (120, 480), solved: 0.72, outcome: "已约谈商家，双方达成退款协议",
-        phrases: &["在健身房办的预付卡，店铺突然关门跑路了，钱退不回来", "网购的电器有质量问题，商家不给退货", "超市卖过期食品，找店家也不处理"] },
-    Kind { code: "education", weight: 35, handle: (30, 180), solved: 0.85, outcome: "已答复入学政策和划片范围",
-        phrases: &["孩子明年上小学，想咨询一下我们这个片区划片到哪个学校", "学校课后服务收费不合理，家长意见很大", "幼儿园入园报名系统一直进不去"] },
-    Kind { code: "health.medical", weight: 35, handle: (60, 240), solved: 0.8, outcome: "已协调医院并答复",
-        phrases: &["社区医院挂不上号，老人看病很不方便", "医保报销的比例和说的不一样，想问问怎么回事", "医院急诊等了三个小时都没有医生来看"] },
-    Kind { code: "env.pollution", weight: 30, handle: (60, 300), solved: 0.78, outcome: "已责令餐馆加装油烟净化器",
-        phrases: &["楼下饭店的油烟直接排到我家窗户上，窗户都不敢开，太呛人了", "附近小作坊喷漆，油漆味很刺鼻"] },
-    Kind { code: "construction.illegal", weight: 20, handle: (120, 480), solved: 0.7, outcome: "已下达限期拆除通知",
-        phrases: &["小区绿地被人圈起来私搭乱建了一个棚子", "一楼住户私自扩建阳光房，占了公共区域"] },
-    Kind { code: "elderly.care", weight: 20, handle: (60, 240), solved: 0.84, outcome: "已协调养老驿站恢复送餐",
-        phrases: &["社区养老驿站的老年餐太贵了，而且经常吃不上", "独居老人的高龄津贴一直没发下来"] },
-    Kind { code: "transport.public_transit", weight: 20, handle: (60, 300), solved: 0.7, outcome: "已转交线路调整意见并答复",
-        phrases: &["附近公交站撤了以后，老人去医院要多走两公里，希望恢复这个站", "早高峰公交发车间隔太长，等车要半个小时"] },
-    Kind { code: "transport.ev_charging", weight: 15, handle: (60, 300), solved: 0.76, outcome: "已协调运营商维修充电桩",
-        phrases: &["小区里新装的充电桩坏了好几个，充不上电", "想在自己车位安装充电桩，物业不让装"] },
-    Kind { code: "immigration.visa", weight: 8, handle: (30, 120), solved: 0.9, outcome: "Explained the extension procedure and documents",
-        phrases: &["My residence permit expires next month, where do I apply for an extension?", "Can I use the 240-hour visa-free transit if I fly in from Seoul?", "外国朋友的签证快过期了，怎么办理签证延期"] },
-    Kind { code: "travel.lost_property", weight: 7, handle: (30, 180), solved: 0.75, outcome: "Item found and kept at the lost-and-found desk",
-        phrases: &["I lost my backpack at Daxing airport yesterday, who can I contact?", "I left my wallet in Terminal 3 of the Capital airport", "昨天在首都机场航站楼把行李丢了"] },
-    Kind { code: "other", weight: 25, handle: (20, 90), solved: 0.95, outcome: "已答复",
-        phrases: &["表扬一下我们社区的工作人员，感谢他们", "想咨询一下明天的天气预报"] },
+    Kind { code: "heating", handle: (60, 300), solved: 0.86, outcome: "已联系热力公司入户检查，排气后暖气恢复" },
+    Kind { code: "env.noise", handle: (30, 150), solved: 0.84, outcome: "已上门劝导，夜间停止施工" },
+    Kind { code: "env.sanitation", handle: (60, 240), solved: 0.9, outcome: "已安排环卫清运，现场已清理" },
+    Kind { code: "transport.parking", handle: (15, 60), solved: 0.9, outcome: "已联系车主挪车" },
+    Kind { code: "housing.elevator", handle: (60, 360), solved: 0.82, outcome: "维保单位已到场维修，电梯恢复运行" },
+    Kind { code: "housing.property", handle: (90, 480), solved: 0.78, outcome: "已约谈物业公司，限期整改" },
+    Kind { code: "housing.repair", handle: (90, 420), solved: 0.8, outcome: "已安排房管所上门维修" },
+    Kind { code: "utilities.water", handle: (60, 240), solved: 0.9, outcome: "管网抢修完成，已恢复供水" },
+    Kind { code: "utilities.power", handle: (60, 240), solved: 0.9, outcome: "供电抢修完成，已恢复供电" },
+    Kind { code: "utilities.gas", handle: (30, 120), solved: 0.92, outcome: "燃气集团已到场关阀检修，隐患排除" },
+    Kind { code: "housing.old_renovation", handle: (180, 600), solved: 0.66, outcome: "已答复改造计划和施工进度" },
+    Kind { code: "labor.wages", handle: (240, 720), solved: 0.64, outcome: "劳动监察已立案，督促企业支付工资" },
+    Kind { code: "market.consumer", handle: (120, 480), solved: 0.72, outcome: "已约谈商家，双方达成退款协议" },
+    Kind { code: "education", handle: (30, 180), solved: 0.85, outcome: "已答复入学政策和划片范围" },
+    Kind { code: "health.medical", handle: (60, 240), solved: 0.8, outcome: "已协调医院并答复" },
+    Kind { code: "env.pollution", handle: (60, 300), solved: 0.78, outcome: "已责令餐馆加装油烟净化器" },
+    Kind { code: "construction.illegal", handle: (120, 480), solved: 0.7, outcome: "已下达限期拆除通知" },
+    Kind { code: "elderly.care", handle: (60, 240), solved: 0.84, outcome: "已协调养老驿站恢复送餐" },
+    Kind { code: "transport.public_transit", handle: (60, 300), solved: 0.7, outcome: "已转交线路调整意见并答复" },
+    Kind { code: "transport.ev_charging", handle: (60, 300), solved: 0.76, outcome: "已协调运营商维修充电桩" },
+    Kind { code: "immigration.visa", handle: (30, 120), solved: 0.9, outcome: "Explained the extension procedure and documents" },
+    Kind { code: "travel.lost_property", handle: (30, 180), solved: 0.75, outcome: "Item found and kept at the lost-and-found desk" },
+    Kind { code: "other", handle: (20, 90), solved: 0.95, outcome: "已答复" },
 ];
-
-/// Spoken endings, so that texts vary (none adds a keyword).
-const ENDINGS: &[&str] = &["", "，麻烦尽快处理", "，希望有关部门管一管", "，谢谢", "。"];
 
 const RETURN_REASONS: &[&str] = &[
     "经核实不属于本单位职责，请重新派单",
     "诉求地址不在本辖区",
     "属于产权单位自管范围，非本单位设施",
     "涉及多个部门，需上级协调",
-];
-
-/// 2020 census population, 10k people: where tickets come from.
-const POPULATION: &[(&str, u32)] = &[
-    ("东城区", 71),
-    ("西城区", 111),
-    ("朝阳区", 345),
-    ("丰台区", 202),
-    ("石景山区", 57),
-    ("海淀区", 313),
-    ("门头沟区", 39),
-    ("房山区", 131),
-    ("通州区", 184),
-    ("顺义区", 132),
-    ("昌平区", 227),
-    ("大兴区", 199),
-    ("怀柔区", 44),
-    ("平谷区", 46),
-    ("密云区", 53),
-    ("延庆区", 35),
 ];
 
 /// What will happen to one ticket, drawn in advance from the seed.
@@ -174,100 +131,36 @@ struct Plan {
 struct Day {
     tickets: Vec<Ticket>,
     ids: Vec<String>,
+    /// Ticket id → its position in `tickets`, `ids` and `plans`.
+    index: HashMap<String, usize>,
     plans: Vec<Plan>,
 }
 
-fn minute_weight(m: u32) -> f64 {
-    // Calls peak mid-morning and after dinner.
-    let h = f64::from(m) / 60.0;
-    let bump = |centre: f64, width: f64| (-((h - centre) / width).powi(2)).exp();
-    0.35 + bump(9.75, 1.3) + 0.75 * bump(19.5, 1.2)
-}
-
-fn generate(router: &Router, day: Timestamp, rng: &mut ChaCha8Rng) -> Day {
-    let j = router.jurisdictions();
-    // Communities by district; an urban community (社区) has about three
-    // times the people of a village (村).
-    let mut by_district: Vec<(Vec<_>, Vec<u32>)> = vec![Default::default(); j.districts().len()];
-    for (id, c) in j.communities() {
-        let list = &mut by_district[j.street(c.street()).district().as_usize()];
-        list.0.push(id);
-        list.1.push(if c.name().contains("社区") { 3 } else { 1 });
-    }
-    let community_pick: Vec<WeightedIndex<u32>> = by_district
+/// The day's tickets from the crate's workload generator (malformed lines
+/// left out: they never reach a dispatcher), each with its plan drawn from
+/// `rng`.
+fn generate(router: &Router, date: Date, rng: &mut ChaCha8Rng) -> Day {
+    let workload = WorkloadBuilder::new(SEED)
+        .per_day(TICKETS)
+        .start(date)
+        .build(router);
+    let other = KINDS
         .iter()
-        .map(|(_, w)| WeightedIndex::new(w).expect("every district has communities"))
-        .collect();
-    let district_pick = WeightedIndex::new(j.districts().map(|(_, d)| {
-        POPULATION
-            .iter()
-            .find(|(name, _)| *name == d.name())
-            .map_or(50, |p| p.1)
-    }))
-    .expect("positive weights");
-    let kind_pick = WeightedIndex::new(KINDS.iter().map(|k| k.weight)).expect("positive weights");
-    let minute_pick =
-        WeightedIndex::new((OPEN..CLOSE).map(minute_weight)).expect("positive weights");
-
-    let mut seconds: Vec<u32> = (0..TICKETS)
-        .map(|_| (OPEN + minute_pick.sample(rng) as u32) * 60 + rng.gen_range(0..60))
-        .collect();
-    seconds.sort_unstable();
-
+        .position(|k| k.code == "other")
+        .expect("an `other` kind");
     let mut out = Day {
-        tickets: Vec::with_capacity(TICKETS),
-        ids: Vec::with_capacity(TICKETS),
-        plans: Vec::with_capacity(TICKETS),
+        tickets: Vec::new(),
+        ids: Vec::new(),
+        index: HashMap::new(),
+        plans: Vec::new(),
     };
-    for (i, s) in seconds.into_iter().enumerate() {
-        let kind = kind_pick.sample(rng);
+    for t in workload.day(0).filter_map(Generated::into_ticket) {
+        let category = router.category(router.classifier().classify(&t.text).primary());
+        let kind = KINDS
+            .iter()
+            .position(|k| k.code == category.code())
+            .unwrap_or(other);
         let k = &KINDS[kind];
-        let phrase = k.phrases[rng.gen_range(0..k.phrases.len())];
-        let text = if phrase.is_ascii() {
-            phrase.to_string()
-        } else {
-            format!("{phrase}{}", ENDINGS[rng.gen_range(0..ENDINGS.len())])
-        };
-        let id = format!("{ID_PREFIX}{i:06}");
-        let at = day + SignedDuration::from_secs(i64::from(s));
-        let mut t = Ticket::new(id.clone(), text).with_received_at(at);
-
-        let d = district_pick.sample(rng);
-        let c = j.community(by_district[d].0[community_pick[d].sample(rng)]);
-        let street = j.street(c.street());
-        let (dn, sn) = (j.district(street.district()).name(), street.name());
-        let cn = c
-            .name()
-            .trim_end_matches("居民委员会")
-            .trim_end_matches("村民委员会")
-            .trim_end_matches("居委会")
-            .trim_end_matches("村委会");
-        let building = rng.gen_range(1..=30);
-        let roll: f64 = rng.gen();
-        let point =
-            |rng: &mut ChaCha8Rng| (rng.gen_range(116.2..116.6), rng.gen_range(39.78..40.05));
-        t = match roll {
-            _ if phrase.is_ascii() && roll < 0.7 => t.with_channel(Channel::Web),
-            r if r < 0.10 => {
-                let (lon, lat) = point(rng);
-                t.with_coordinates(lon, lat, Crs::Gcj02)
-                    .with_channel(Channel::App)
-            }
-            r if r < 0.20 => {
-                let (lon, lat) = point(rng);
-                t.with_coordinates(lon, lat, Crs::Gcj02)
-                    .with_address(format!("{dn}{sn}{cn}{building}号楼"))
-                    .with_channel(Channel::App)
-            }
-            r if r < 0.62 => t.with_address(format!("{dn}{sn}{cn}{building}号楼")),
-            r if r < 0.80 => t.with_address(format!("{sn}{cn}{building}号楼")),
-            r if r < 0.90 => t.with_address(format!("{dn}{cn}")),
-            r if r < 0.96 => t.with_address(format!("{dn}{sn}")),
-            _ => t.with_address(dn.to_string()),
-        };
-        if t.channel == Channel::Phone && rng.gen_bool(0.08) {
-            t = t.with_channel(Channel::Qr);
-        }
         out.plans.push(Plan {
             kind,
             contact: rng.gen_range(2..=25),
@@ -276,22 +169,17 @@ fn generate(router: &Router, day: Timestamp, rng: &mut ChaCha8Rng) -> Day {
             reachable: rng.gen_bool(0.96),
             answers: [rng.gen(), rng.gen(), rng.gen()],
         });
-        out.ids.push(id);
+        out.index.insert(t.id.clone(), out.ids.len());
+        out.ids.push(t.id.clone());
         out.tickets.push(t);
     }
     out
 }
 
-/// A deterministic uniform roll in [0, 1) for a pair of numbers (splitmix64).
+/// A deterministic uniform roll in [0, 1) for a pair of numbers: the same
+/// whichever worker thread asks, and in whatever order.
 fn roll(a: u64, b: u64) -> f64 {
-    let mut z = a
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(b)
-        .wrapping_add(SEED);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+    SplitMix64::new(SEED ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b).next_f64()
 }
 
 /// One agency's desk, as one worker thread runs it.
@@ -321,7 +209,8 @@ fn plan_staff(router: &Router, day: &Day, rng: &mut ChaCha8Rng) -> Staffing {
     let n = rules.agencies().len();
     let mut busy = vec![0.0f64; n];
     for (t, p) in day.tickets.iter().zip(&day.plans) {
-        let d = router.route(t).expect("every generated ticket routes");
+        // The workload's unroutable tickets are refused at submission.
+        let Ok(d) = router.route(t) else { continue };
         let minutes = f64::from(p.contact + p.handle);
         busy[d.agency().as_usize()] += minutes;
         // Returned tickets go to the district's 12345 office or to triage.
@@ -427,12 +316,6 @@ enum Step {
 /// Due work: (minute, ticket, step, desk, member of staff).
 type Task = Reverse<(u32, usize, Step, usize, usize)>;
 
-fn ticket_index(id: &str) -> usize {
-    id.strip_prefix(ID_PREFIX)
-        .and_then(|n| n.parse().ok())
-        .expect("ids come from this simulation")
-}
-
 fn worker(
     d: &Dispatcher,
     mut desks: Vec<Desk>,
@@ -493,7 +376,7 @@ fn worker(
                             break;
                         };
                         tally.claims += 1;
-                        let ticket = ticket_index(&claim.id);
+                        let ticket = day.index[&claim.id];
                         let salt = desk.agency as u64;
                         if roll(ticket as u64, salt << 1) < desk.p_neglect {
                             tally.left_lying += 1;
@@ -524,10 +407,9 @@ fn main() {
     let tz = router.time_zone().clone();
     let day_start: Timestamp = DAY.parse().expect("a valid time");
     let at = |minute: u32| day_start + SignedDuration::from_mins(i64::from(minute));
-    check_phrasings(&router);
 
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let day = generate(&router, day_start, &mut rng);
+    let day = generate(&router, day_start.to_zoned(tz.clone()).date(), &mut rng);
     let staffing = plan_staff(&router, &day, &mut rng);
     println!(
         "Simulating {} tickets on {} with {} staff (desk slots) at {} agencies on {WORKERS} worker threads (set up in {:.2} s).",
@@ -693,24 +575,6 @@ fn main() {
         WORKERS + 1,
         started.elapsed().as_secs_f64()
     );
-}
-
-/// Warns if a phrasing no longer classifies as the category it was written
-/// for (the taxonomy may change; the report uses the router's categories).
-fn check_phrasings(router: &Router) {
-    for k in KINDS {
-        for p in k.phrases {
-            let got = router
-                .category(router.classifier().classify(p).primary())
-                .code();
-            if got != k.code {
-                eprintln!(
-                    "note: \"{p}\" is classified as {got}, written for {}",
-                    k.code
-                );
-            }
-        }
-    }
 }
 
 fn hhmm(t: Timestamp, tz: &TimeZone) -> String {

@@ -304,11 +304,30 @@ pub fn month_window(
 ///
 /// # Examples
 ///
-/// ```
-/// use hotline_router::evaluate::Ranking;
+/// A dispatcher ranks its agencies by the call-backs of a month
+/// ([`Dispatcher::monthly_ranking`](crate::dispatch::Dispatcher::monthly_ranking);
+/// [`rank`] does it for any [`Rates`]):
 ///
-/// let r = Ranking { year: 2024, month: 11, ranked: vec![], unranked: vec![], bottom: vec![] };
-/// assert!(r.bottom.is_empty());
+/// ```
+/// use std::sync::Arc;
+/// use hotline_router::dispatch::{Dispatcher, Evaluation, ManualClock};
+/// use hotline_router::evaluate::Ranking;
+/// use hotline_router::{Router, Ticket};
+///
+/// let clock = Arc::new(ManualClock::new("2024-11-20T08:00:00+08:00".parse().unwrap()));
+/// let d = Dispatcher::builder(Router::beijing()).clock(clock).build();
+/// for (id, text, agency, happy) in [("T1", "楼道里燃气泄漏", "city:gas", true), ("T2", "家里突然停水了", "city:water", false)] {
+///     d.submit(Ticket::new(id, text)).unwrap();
+///     let claim = d.claim(agency, "w1").unwrap().unwrap();
+///     d.respond(&claim.id, "w1").unwrap();
+///     d.resolve(&claim.id, "w1", "done").unwrap();
+///     d.evaluate(id, Evaluation { responded: true, resolved: happy, satisfied: happy }).unwrap();
+/// }
+/// // Rank agencies with at least one call-back; name the worst one.
+/// let r: Ranking = d.monthly_ranking(2024, 11, 1, 1).unwrap();
+/// assert_eq!(r.ranked.iter().map(|a| a.key.as_str()).collect::<Vec<_>>(), ["city:gas", "city:water"]);
+/// assert_eq!(r.bottom, ["city:water"]);
+/// assert!(r.unranked.is_empty());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ranking {

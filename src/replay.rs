@@ -50,10 +50,19 @@ pub struct Tally {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::replay::TallyRow;
+/// use hotline_router::replay::{replay, TallyRow};
+/// use hotline_router::{Router, Ticket};
 ///
-/// let row = TallyRow { category: "heating".into(), district: None, agency: "center:triage".into(), count: 1 };
-/// assert_eq!(row.count, 1);
+/// let router = Router::beijing();
+/// let tickets = [
+///     Ticket::new("1", "家里暖气片一直不热"),
+///     Ticket::new("2", "家里暖气片一直不热").with_address("朝阳区呼家楼街道"),
+/// ];
+/// let rows: Vec<TallyRow> = replay(&router, tickets.into_iter()).rows(&router);
+/// // Located in a district or not: two rows, the unlocated one without a district.
+/// assert_eq!(rows.len(), 2);
+/// assert!(rows.iter().all(|r| r.category == "heating" && r.count == 1));
+/// assert_eq!(rows.iter().filter(|r| r.district.as_deref() == Some("110105")).count(), 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TallyRow {
@@ -206,11 +215,22 @@ pub struct WhatIf {
 ///
 /// # Examples
 ///
-/// ```
-/// use hotline_router::replay::Move;
+/// [`what_if`] lists them:
 ///
-/// let m = Move { from: "a".into(), to: "b".into(), count: 2, examples: vec!["T1".into()] };
-/// assert_eq!(m.count, 2);
+/// ```
+/// use hotline_router::replay::{what_if, Move};
+/// use hotline_router::{Router, RouterConfig, Ticket};
+///
+/// let old = Router::beijing();
+/// // The new configuration hands gas leaks to the street office.
+/// let mut config = RouterConfig::beijing();
+/// config.routing.handlers.get_mut("utilities.gas").unwrap().handler = "street".into();
+/// let new = Router::from_config(config).unwrap();
+/// let tickets = (0..3).map(|i| Ticket::new(format!("T{i}"), "楼道里燃气泄漏").with_address("朝阳区呼家楼街道"));
+/// let moves: Vec<Move> = what_if(&old, &new, tickets, 1).moves();
+/// assert_eq!(moves.len(), 1);
+/// assert_eq!((moves[0].from.as_str(), moves[0].to.as_str()), ("city:gas", "street:110105003"));
+/// assert_eq!((moves[0].count, moves[0].examples.len()), (3, 1));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Move {

@@ -4,18 +4,40 @@
 /// reference `splitmix64.c`): a 64-bit state advanced by a Weyl sequence and
 /// scrambled. Small, fast and statistically fine for test data — not
 /// cryptographic. Shared by the workload generator and the
-/// model trainer, so the crate needs no `rand` at run time.
+/// model trainer, so the crate needs no `rand` at run time; public through
+/// the `workload` module, so that simulations built on a workload draw from
+/// the same generator.
+///
+/// # Examples
+///
+/// A roll that depends only on its inputs, the same on any thread and
+/// platform:
+///
+/// ```
+/// use hotline_router::workload::SplitMix64;
+///
+/// let roll = |ticket: u64| SplitMix64::new(42 ^ ticket).next_f64();
+/// assert_eq!(roll(7), roll(7));
+/// assert!((0.0..1.0).contains(&roll(8)));
+///
+/// let mut rng = SplitMix64::new(1);
+/// let die: Vec<usize> = (0..100).map(|_| rng.below(6)).collect();
+/// assert!(die.iter().all(|&d| d < 6) && die.contains(&0) && die.contains(&5));
+/// ```
 #[derive(Clone, Debug)]
-pub(crate) struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    /// A generator seeded with `seed` (one step is taken, so that nearby
+    /// seeds start far apart).
+    pub fn new(seed: u64) -> Self {
         let mut s = SplitMix64(seed);
         s.next_u64();
         s
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -24,7 +46,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1), 53 bits.
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -36,9 +58,9 @@ impl SplitMix64 {
         }
     }
 
-    /// Uniform in `0..n` (`n` > 0), by multiply-shift (bias below 2⁻³²
-    /// for the small `n` used here).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    /// Uniform in `0..n`, by multiply-shift (bias below 2⁻³² for `n` up to
+    /// 2³²); 0 when `n` is 0.
+    pub fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 }

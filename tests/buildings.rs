@@ -2,10 +2,10 @@
 //! the route line that carries it, and `hotline qr` round trips.
 
 mod common;
+use common::beijing as router;
 
 use common::{hotline, stderr};
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use hotline_router::{
     jsonl, BuildErrorKind, BuildingProblem, BuildingsConfig, Channel, Crs, LocatedBy, LocationNote,
@@ -15,11 +15,6 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 const HEADER: &str = "code,name,address,community_code,lon,lat\n";
-
-fn router() -> &'static Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing)
-}
 
 fn at() -> Timestamp {
     "2024-11-20T08:30:00+08:00".parse().unwrap()
@@ -214,26 +209,7 @@ fn the_route_line_carries_the_building_only_when_located_by_it() {
         let json = serde_json::to_string(&record).unwrap();
         assert!(!json.contains("\"building\":"), "{json}");
         // The contract's keys, in the contract's order, and no other.
-        let keys = [
-            "id",
-            "category",
-            "domain",
-            "categories",
-            "confidence",
-            "classified_by",
-            "low_confidence",
-            "district",
-            "street",
-            "community",
-            "located_by",
-            "agency",
-            "co_agencies",
-            "priority",
-            "deadline",
-            "language",
-            "language_service",
-            "explain",
-        ];
+        let keys = common::ROUTE_KEYS;
         let value: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value.as_object().unwrap().len(), keys.len());
         let positions: Vec<usize> = keys

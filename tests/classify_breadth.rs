@@ -13,13 +13,11 @@
 //! enterprise line's categories, 0.888 with them: the text alone cannot
 //! tell `enterprise.tax` from `tax`, which the channel decides).
 
+mod common;
+use common::beijing as router;
+
 use hotline_router::classify::model::{cross_validate, Model, Trainer};
 use hotline_router::{Channel, ClassifiedBy, Domain, Router, RouterConfig, Ticket};
-
-fn router() -> &'static Router {
-    static R: std::sync::OnceLock<Router> = std::sync::OnceLock::new();
-    R.get_or_init(Router::beijing)
-}
 
 struct DevLine {
     text: String,

@@ -3,62 +3,12 @@
 
 mod common;
 
-use common::{hotline, stderr};
+use common::{hotline, ok, stderr, stdout, usage_error, TempDir};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use hotline_router::classify::model::Model;
 use hotline_router::{jsonl, Router, RouterConfig};
 use serde_json::Value;
-
-/// A fresh directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("hotline-cli-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    /// Writes a file in the directory and returns its path.
-    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-/// Asserts a successful run and returns its stdout.
-fn ok(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
-    stdout(o)
-}
-
-/// Asserts exit code 2 with a `hotline: ` message and no panic; returns
-/// the message.
-fn usage_error(o: &Output) -> String {
-    let message = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "stderr: {message}");
-    assert!(message.starts_with("hotline: "), "{message}");
-    assert!(!message.contains("panicked"), "{message}");
-    message
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -3,15 +3,8 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::{hotline, stderr};
+use common::{hotline, ok};
 use serde_json::Value;
-
-fn ok(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
-    String::from_utf8(o.stdout.clone()).expect("UTF-8")
-}
 
 /// A burst main reported three times, another problem, and lines that
 /// cannot be linked.

@@ -9,13 +9,9 @@ use std::process::Output;
 use common::{hotline, stderr};
 use serde_json::Value;
 
+/// Asserts a successful run and returns its output's lines.
 fn ok(o: &Output) -> Vec<String> {
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
-    String::from_utf8(o.stdout.clone())
-        .expect("UTF-8")
-        .lines()
-        .map(str::to_string)
-        .collect()
+    common::ok(o).lines().map(str::to_string).collect()
 }
 
 const TICKET: &str = r#"{"id":"b","text":"暖气不热","address":"朝阳区呼家楼街道","received_at":"2024-11-20T08:00:00+08:00"}"#;

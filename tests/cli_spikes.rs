@@ -3,13 +3,13 @@
 //! make.
 mod common;
 
-use common::{hotline, stderr};
+use common::{hotline, ok, stderr, usage_error};
 
 #[path = "support/burst.rs"]
 mod support;
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use hotline_router::{Router, Ticket};
 use jiff::{SignedDuration, Timestamp};
@@ -17,21 +17,6 @@ use serde_json::Value;
 use support::{burst, Problem};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hotline");
-
-/// Asserts a successful run and returns its stdout.
-fn ok(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
-    String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
-}
-
-/// Asserts exit code 2 with a `hotline: ` message; returns the message.
-fn usage_error(o: &Output) -> String {
-    let message = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "stderr: {message}");
-    assert!(message.starts_with("hotline: "), "{message}");
-    assert!(!message.contains("panicked"), "{message}");
-    message
-}
 
 fn generate(args: &[&str]) -> String {
     let mut all = vec!["generate"];

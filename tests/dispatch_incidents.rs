@@ -16,20 +16,16 @@ use hotline_router::dispatch::{
     SinkError, State, TransitionError,
 };
 use hotline_router::evaluate::GroupBy;
-use hotline_router::{Decision, Priority, Router, Ticket};
+use hotline_router::{Decision, Priority, Ticket};
 use jiff::{SignedDuration, Timestamp};
 
 mod common;
+use common::router;
 use common::{Log, PrefixLinker};
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const WATER: &str = "city:water";
 const HUJIALOU: &str = "street:110105003";
-
-fn router() -> Router {
-    static ROUTER: std::sync::OnceLock<Router> = std::sync::OnceLock::new();
-    ROUTER.get_or_init(Router::beijing).clone()
-}
 
 /// The linker of these tests: same category and first four characters,
 /// within two hours.

@@ -8,7 +8,7 @@ use hotline_router::dispatch::{
     SubmitError,
 };
 use hotline_router::evaluate::{GroupBy, MonthError};
-use hotline_router::{Priority, Router, RouterConfig, RuleConfig, Ticket};
+use hotline_router::{Priority, Router, Ticket};
 use jiff::{SignedDuration, Timestamp};
 
 mod common;
@@ -291,14 +291,7 @@ fn overdue_escalates_once_and_stays_visible_until_closed() {
 fn reload_changes_new_routes_only() {
     let (d, clock) = setup(DispatchConfig::default());
     d.submit(noise("before", &clock)).unwrap();
-    let mut config = RouterConfig::beijing();
-    config.routing.rules.push(RuleConfig {
-        categories: vec!["env.noise".into()],
-        district: Some("110105".into()),
-        agency: Some("district:ecology".into()),
-        ..RuleConfig::default()
-    });
-    d.reload(Router::from_config(config).unwrap());
+    d.reload(common::noise_to_ecology());
     let after = d.submit(noise("after", &clock)).unwrap();
     assert_eq!(after.agency, "district:110105:ecology");
     assert_eq!(d.record("before").unwrap().agency(), HUJIALOU);

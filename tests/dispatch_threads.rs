@@ -8,41 +8,23 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 
 use hotline_router::dispatch::{
     Clock, DispatchConfig, Dispatcher, Evaluation, Event, EventKind, ManualClock, OpError, State,
     SubmitError,
 };
-use hotline_router::{Router, RouterConfig, RuleConfig, Ticket};
+use hotline_router::Ticket;
 use jiff::{SignedDuration, Timestamp};
 
 mod common;
+use common::router;
 use common::Log;
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
 const ECOLOGY: &str = "district:110105:ecology";
-
-/// The Beijing router, built once per test binary.
-fn router() -> Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing).clone()
-}
-
-/// The Beijing router with one override: noise in 朝阳 goes to the district
-/// ecology bureau instead of the street office.
-fn rebuilt_router() -> Router {
-    let mut config = RouterConfig::beijing();
-    config.routing.rules.push(RuleConfig {
-        categories: vec!["env.noise".into()],
-        district: Some("110105".into()),
-        agency: Some("district:ecology".into()),
-        ..RuleConfig::default()
-    });
-    Router::from_config(config).unwrap()
-}
 
 fn start() -> Timestamp {
     START.parse().unwrap()
@@ -252,8 +234,9 @@ const MPMC_AGENCIES: [&str; 7] = [
 /// Three producers, three workers, a router reload and lease expiry in the
 /// middle; every ticket accounted for exactly once at the end.
 ///
-/// Its last check (`check_due`) fails now and then until the race shown by
-/// `linearizable_expire_leases` is fixed; every other check comes first.
+/// The last check (`check_due`) guards against a return of the race fixed
+/// in `expire_leases` and `overdue` (see `linearizable_expire_leases`): no
+/// lease expires before its end, no ticket is escalated before its deadline.
 #[test]
 fn mpmc() {
     const COUNT: usize = if cfg!(miri) { 50 } else { 2_000 };
@@ -270,7 +253,7 @@ fn mpmc() {
         .clock(clock.clone())
         .sink(log.clone())
         .build();
-    let rebuilt = rebuilt_router();
+    let rebuilt = common::noise_to_ecology();
 
     let total = PRODUCERS * COUNT + CONTESTED;
     // Per ticket index: successful submits, claims, resolves, evaluations.
@@ -484,7 +467,7 @@ fn mpmc() {
 
     // Rebuilt from the events: the same runtime.
     let restored = Dispatcher::restore(
-        rebuilt_router(),
+        common::noise_to_ecology(),
         config,
         ManualClock::new(clock.now()),
         events,
@@ -504,8 +487,9 @@ fn mpmc() {
         assert_eq!(restored.open_at(agency), d.open_at(agency), "{agency}");
     }
 
-    // Last, as it fails now and then on the known race in `expire_leases`
-    // (see `linearizable_expire_leases`): everything above holds regardless.
+    // No lease expired early and no ticket was escalated early, under
+    // concurrent sweeps: the race `linearizable_expire_leases` and
+    // `linearizable_overdue` pin down must not come back.
     check_due(&log.events());
 }
 

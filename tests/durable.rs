@@ -9,11 +9,14 @@
 //! took. Directories live under Cargo's per-target temporary directory,
 //! one per test.
 
+mod common;
+use common::router;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use hotline_router::dispatch::{
@@ -23,19 +26,13 @@ use hotline_router::dispatch::{
 use hotline_router::journal::{
     Journal, JournalError, JournalOptions, Recovery, Replayed, SyncPolicy,
 };
-use hotline_router::{Crs, Router, Ticket};
+use hotline_router::{Crs, Ticket};
 use jiff::{SignedDuration, Timestamp};
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
 const TRIAGE: &str = "center:triage";
 const DISTRICT: &str = "district:110105:gov";
-
-/// The Beijing router, built once per test binary (cheap to clone).
-fn router() -> Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing).clone()
-}
 
 fn clock_at(at: Timestamp) -> Arc<ManualClock> {
     Arc::new(ManualClock::new(at))

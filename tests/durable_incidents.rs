@@ -9,25 +9,21 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use hotline_router::dispatch::{
     Clock, Dispatcher, Event, EventKind, ManualClock, OpenError, State, TicketRecord,
 };
 use hotline_router::journal::{Journal, JournalError, JournalOptions, Replayed};
-use hotline_router::{Router, Ticket};
+use hotline_router::Ticket;
 use jiff::SignedDuration;
 
 mod common;
+use common::router;
 use common::{segments, Log, PrefixLinker};
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const WATER: &str = "city:water";
-
-fn router() -> Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing).clone()
-}
 
 fn fresh_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -3,15 +3,13 @@
 //! a company's pothole is still a pothole), the held-out enterprise set,
 //! and the configuration checks of channels.
 
+mod common;
+use common::beijing as router;
+
 use hotline_router::{
     BuildErrorKind, Channel, ClassifiedBy, Priority, Router, RouterConfig, TaxonomyConfig, Ticket,
 };
 use jiff::Timestamp;
-
-fn router() -> &'static Router {
-    static R: std::sync::OnceLock<Router> = std::sync::OnceLock::new();
-    R.get_or_init(Router::beijing)
-}
 
 /// A Wednesday with no holiday in the next three weeks.
 const WEDNESDAY: &str = "2024-11-20T10:00:00+08:00";
@@ -260,26 +258,7 @@ fn the_route_line_keeps_its_fields() {
         .keys()
         .map(String::as_str)
         .collect();
-    let mut contract = [
-        "id",
-        "category",
-        "domain",
-        "categories",
-        "confidence",
-        "classified_by",
-        "low_confidence",
-        "district",
-        "street",
-        "community",
-        "located_by",
-        "agency",
-        "co_agencies",
-        "priority",
-        "deadline",
-        "language",
-        "language_service",
-        "explain",
-    ];
+    let mut contract = common::ROUTE_KEYS;
     keys.sort_unstable();
     contract.sort_unstable();
     assert_eq!(keys, contract);

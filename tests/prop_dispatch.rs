@@ -57,7 +57,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hotline_router::dispatch::{
@@ -67,22 +67,17 @@ use hotline_router::dispatch::{
 };
 use hotline_router::evaluate::{GroupBy, Rates};
 use hotline_router::journal::{JournalOptions, SyncPolicy};
-use hotline_router::{Priority, Router, Ticket};
+use hotline_router::{Priority, Ticket};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 mod common;
+use common::router;
 use common::PrefixLinker;
 
 const START: &str = "2024-11-20T08:00:00+08:00";
 const HUJIALOU: &str = "street:110105003";
 const TRIAGE: &str = "center:triage";
-
-/// The Beijing router, built once per test binary.
-fn router() -> Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing).clone()
-}
 
 const IDS: [&str; 4] = ["T0", "T1", "T2", "T3"];
 const WORKERS: [&str; 2] = ["w0", "w1"];

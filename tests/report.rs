@@ -2,19 +2,20 @@
 //! checked for self-containment and sections, 每月一题 and 治理类 on
 //! planted data, and `hotline report` on a generated month.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock};
+mod common;
+use common::beijing as router;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use common::{Log, TempDir};
 use hotline_router::analytics::governance::{Flag, Governance, Population, RankedBy};
 use hotline_router::analytics::topics::{Place, Topics};
-use hotline_router::dispatch::{
-    Change, Clock, Dispatcher, Evaluation, Event, ManualClock, Sink, SinkError,
-};
+use hotline_router::dispatch::{Clock, Dispatcher, Evaluation, ManualClock};
 use hotline_router::report::{AlertRow, IncidentRow, Report};
 use hotline_router::workload::{Generated, WorkloadBuilder};
-use hotline_router::{Router, Ticket};
+use hotline_router::Ticket;
 use jiff::Timestamp;
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg::{self, Node, Paint};
@@ -32,11 +33,6 @@ const SECTIONS: [&str; 10] = [
     "alerts",
     "input",
 ];
-
-fn router() -> &'static Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing)
-}
 
 fn ts(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -374,22 +370,6 @@ fn a_problem_spread_over_a_district_is_ranked_for_the_district() {
     );
 }
 
-/// A sink that keeps every event, in order.
-#[derive(Default)]
-struct Log(Mutex<Vec<Event>>);
-
-impl Sink for Log {
-    fn persist(&self, changes: &[Change<'_>]) -> Result<(), SinkError> {
-        let mut log = self.0.lock().unwrap();
-        for change in changes {
-            if let Change::Events { events, .. } = change {
-                log.extend(events.iter().cloned());
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Tickets at each address, handled and called back; the caller is
 /// satisfied with the first `satisfied` of each address's tickets.
 fn handled(tickets: &[(&str, usize, usize)]) -> (Dispatcher, Arc<Log>, Vec<Ticket>) {
@@ -482,44 +462,23 @@ fn records_give_the_report_its_rates() {
     assert!(top.score.difficulty.is_some());
 }
 
-/// A fresh directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("hotline-report-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn hotline_report_writes_the_page_of_a_generated_month() {
     let dir = TempDir::new("cli");
-    let input = dir.0.join("tickets.jsonl");
+    let input = dir.path("tickets.jsonl");
     let mut lines: Vec<String> = generated().map(|g| g.to_json_line()).collect();
     lines.push(r#"{"id":"U1","text":"路灯不亮"}"#.into()); // no received_at
     std::fs::write(&input, lines.join("\n")).unwrap();
     let (d, log, _) = handled(&[("朝阳区呼家楼街道", 10, 5)]);
     drop(d);
     let events: Vec<String> = log
-        .0
-        .lock()
-        .unwrap()
+        .events()
         .iter()
         .map(|e| serde_json::to_string(e).unwrap())
         .collect();
-    let records = dir.0.join("events.jsonl");
+    let records = dir.path("events.jsonl");
     std::fs::write(&records, events.join("\n") + "\nnot an event\n").unwrap();
-    let out = dir.0.join("report.html");
+    let out = dir.path("report.html");
     let run = Command::new(BIN)
         .args(["report", "--input"])
         .arg(&input)
@@ -552,10 +511,10 @@ fn hotline_report_writes_the_page_of_a_generated_month() {
         .args(["report", "--month", "2024-13", "--input"])
         .arg(&input)
         .arg("--out")
-        .arg(dir.0.join("never.html"))
+        .arg(dir.path("never.html"))
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).starts_with("hotline: "));
-    assert!(!dir.0.join("never.html").exists());
+    assert!(!dir.path("never.html").exists());
 }

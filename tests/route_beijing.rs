@@ -2,14 +2,10 @@
 //! to their streets, ambiguous names to what is certain, coordinates in
 //! every coordinate system to their district, and the brief's fallbacks.
 
-use std::sync::OnceLock;
+mod common;
+use common::beijing as router;
 
 use hotline_router::{Crs, LocatedBy, Priority, Router, RouterConfig, Ticket, TicketError};
-
-fn router() -> &'static Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing)
-}
 
 struct Expect {
     district: Option<&'static str>,

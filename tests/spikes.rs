@@ -12,6 +12,9 @@
 //! Each week's alerts are printed (`--nocapture`): the false-alarm counts
 //! in the module docs come from these runs.
 
+mod common;
+use common::beijing as router;
+
 #[path = "support/burst.rs"]
 mod support;
 
@@ -20,7 +23,7 @@ use std::time::Instant;
 
 use hotline_router::analytics::spikes::{Alert, SpikeDetector};
 use hotline_router::workload::{Generated, WorkloadBuilder};
-use hotline_router::{Router, Ticket};
+use hotline_router::Ticket;
 use jiff::civil::{date, Date};
 use jiff::{SignedDuration, Timestamp};
 use rayon::prelude::*;
@@ -32,11 +35,6 @@ use support::{burst, Problem};
 const HISTORY_PER_DAY: u32 = 25_000;
 const HISTORY_DAYS: u32 = 28;
 const PER_DAY: u32 = 70_000;
-
-fn router() -> &'static Router {
-    static ROUTER: OnceLock<Router> = OnceLock::new();
-    ROUTER.get_or_init(Router::beijing)
-}
 
 /// A routed ticket as the detector reads it.
 struct Seen {

@@ -163,10 +163,24 @@ impl Population {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::analytics::governance::GovernanceConfig;
+/// use hotline_router::analytics::governance::{Governance, GovernanceConfig};
+/// use hotline_router::{Router, Ticket};
 ///
-/// let strict = GovernanceConfig { satisfaction: 0.9, ..GovernanceConfig::default() };
-/// assert_eq!(strict.top, 10);
+/// let router = Router::beijing();
+/// // A list of one: only the busiest street.
+/// let config = GovernanceConfig { top: 1, ..GovernanceConfig::default() };
+/// let mut g = Governance::with_config(&router, config);
+/// for (id, address) in [("T1", "朝阳区呼家楼街道"), ("T2", "朝阳区呼家楼街道"), ("T3", "西城区德胜街道")] {
+///     let t = Ticket::new(id, "垃圾没人清运")
+///         .with_address(address)
+///         .with_received_at("2024-11-05T09:00:00+08:00".parse()?);
+///     g.add(&t, &router.route(&t)?);
+/// }
+/// let list = g.list("2024-11".parse()?);
+/// assert_eq!(list.streets_with_tickets, 2);
+/// assert_eq!(list.rows.len(), 1);
+/// assert_eq!(list.rows[0].name, "呼家楼街道");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct GovernanceConfig {

@@ -395,11 +395,25 @@ pub struct Counts {
 ///
 /// # Examples
 ///
-/// ```
-/// use hotline_router::dispatch::Overdue;
+/// The supervisors' sweep, [`Dispatcher::overdue`](crate::dispatch::Dispatcher::overdue),
+/// returns them:
 ///
-/// let o = Overdue { id: "T1".into(), agency: "center:triage".into(), deadline: jiff::Timestamp::UNIX_EPOCH, state: hotline_router::dispatch::State::Dispatched };
-/// assert_eq!(o.id, "T1");
+/// ```
+/// use std::sync::Arc;
+/// use hotline_router::dispatch::{Dispatcher, ManualClock, Overdue, State};
+/// use hotline_router::{Router, Ticket};
+///
+/// let start: jiff::Timestamp = "2024-11-20T08:00:00+08:00".parse().unwrap();
+/// let d = Dispatcher::builder(Router::beijing()).clock(Arc::new(ManualClock::new(start))).build();
+/// d.submit(Ticket::new("T1", "楼道里燃气泄漏")).unwrap();
+/// assert!(d.overdue(start).is_empty());
+///
+/// // A week later nobody has claimed it.
+/// let later = start + jiff::SignedDuration::from_hours(24 * 7);
+/// let overdue: Vec<Overdue> = d.overdue(later);
+/// assert_eq!((overdue[0].id.as_str(), overdue[0].agency.as_str()), ("T1", "city:gas"));
+/// assert_eq!(overdue[0].state, State::Dispatched);
+/// assert!(overdue[0].deadline <= later);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Overdue {

@@ -4,11 +4,12 @@ use jiff::SignedDuration;
 use smallvec::SmallVec;
 
 use super::config::Reach;
-use super::index::{Incident, State};
+use super::index::State;
 use super::keys::{cell_key, cell_m, cell_of, combine, fingerprint, key, metres, Kind};
 use super::link::{CategoryMatch, Evidence, PlaceMatch};
 use super::place;
 use super::sighting::Sighting;
+use super::slots::Incident;
 use super::text::{PlaceGrams, Words};
 use crate::classify::normalize::normalize;
 use crate::{CategoryId, CommunityId, DistrictId};

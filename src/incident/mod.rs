@@ -180,6 +180,7 @@ mod matching;
 mod place;
 pub mod score;
 mod sighting;
+mod slots;
 mod text;
 
 pub use config::{CategoryRule, ConfigError, IncidentIndexBuilder, Reach, Thresholds};

@@ -92,8 +92,11 @@ use crate::dispatch::TicketRecord;
 use crate::{CategoryId, Classification, Decision, DistrictId, Router, StreetId, Ticket};
 use wording::{content_phrase, keyword_phrase, place_names};
 
+mod config;
 mod rank;
 mod wording;
+
+pub use config::{TopicsConfig, Weights};
 
 /// The wording of tickets with no phrase of their own (and of overflow).
 const OTHER_WORDING: &str = "其他表述";
@@ -101,88 +104,6 @@ const OTHER_WORDING: &str = "其他表述";
 const NO_STREET: u32 = u32::MAX;
 /// Most distinct wordings remembered; beyond it, new ones are 其他表述.
 const MAX_WORDINGS: usize = 1 << 16;
-
-/// The knobs of [`Topics`].
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::analytics::topics::{Topics, TopicsConfig};
-///
-/// let config = TopicsConfig { lookback: 5, ..TopicsConfig::default() };
-/// let topics = Topics::with_config(&hotline_router::Router::beijing(), config);
-/// assert_eq!(topics.config().lookback, 5);
-/// ```
-#[derive(Clone, Debug)]
-pub struct TopicsConfig {
-    /// Months before the ranked one that growth and persistence look at (3).
-    pub lookback: u32,
-    /// Tickets in a month for the problem to count as present in it (2).
-    pub present_min: u32,
-    /// Streets of one district at which a problem is ranked for the whole
-    /// district rather than street by street (3).
-    pub spread_streets: u32,
-    /// Evidence ticket ids kept per candidate (3).
-    pub evidence: usize,
-    /// Candidates suggested as the month's problems (3).
-    pub picks: usize,
-    /// Most counters kept for one month (250,000).
-    pub max_cells: usize,
-    /// The weights of the score's parts.
-    pub weights: Weights,
-}
-
-impl Default for TopicsConfig {
-    fn default() -> Self {
-        TopicsConfig {
-            lookback: 3,
-            present_min: 2,
-            spread_streets: 3,
-            evidence: 3,
-            picks: 3,
-            max_cells: 250_000,
-            weights: Weights::default(),
-        }
-    }
-}
-
-/// How much each part counts in a candidate's score (any non-negative
-/// numbers; the score divides by their sum).
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::analytics::topics::Weights;
-///
-/// // Rank by how long problems have lasted, above all.
-/// let w = Weights { persistence: 0.6, ..Weights::default() };
-/// assert!(w.persistence > w.volume);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Weights {
-    /// This month's volume (0.30).
-    pub volume: f64,
-    /// Growth against the months before (0.15).
-    pub growth: f64,
-    /// Months present of those looked at (0.25).
-    pub persistence: f64,
-    /// Streets it is in (0.10).
-    pub spread: f64,
-    /// Low resolution and satisfaction, many returns (0.20).
-    pub difficulty: f64,
-}
-
-impl Default for Weights {
-    fn default() -> Self {
-        Weights {
-            volume: 0.30,
-            growth: 0.15,
-            persistence: 0.25,
-            spread: 0.10,
-            difficulty: 0.20,
-        }
-    }
-}
 
 /// Where a candidate problem is.
 ///
