@@ -5,7 +5,7 @@
 //! run.
 //!
 //! ```text
-//! cargo bench --bench analytics
+//! cargo bench --features full --bench analytics
 //! ```
 //!
 //! The tickets are one generated December weekday (heating season: the

@@ -5,7 +5,7 @@
 //! `VecDeque`s plus a `HashMap` registry for duplicate checks.
 //!
 //! ```text
-//! cargo bench --bench dispatch
+//! cargo bench --features full --bench dispatch
 //! ```
 //!
 //! Target: submit ≥ 1M tickets/s on 2 threads, and ≥ 3× the baseline there.

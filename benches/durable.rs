@@ -3,7 +3,7 @@
 //! restore time by journal size, with and without a snapshot.
 //!
 //! ```text
-//! cargo bench --bench durable
+//! cargo bench --features full --bench durable
 //! ```
 //!
 //! Targets (issue 8): durable submit (policy `Always`, 2 threads) ≥ 0.5× the

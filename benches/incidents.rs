@@ -3,7 +3,7 @@
 //! (lookup + insert + expiry, `observe`) beside routing it, in the same run.
 //!
 //! ```text
-//! cargo bench --bench incidents
+//! cargo bench --features full --bench incidents
 //! ```
 //!
 //! Target: `observe` well under 1 µs per ticket. The index is first filled

@@ -4,7 +4,7 @@
 //! and restore (open + replay) time for journals of 10k and 100k records.
 //!
 //! ```text
-//! cargo bench --bench journal
+//! cargo bench --features full --bench journal
 //! ```
 //!
 //! The baseline is what a Rust user writes first: one `Mutex<File>`, and

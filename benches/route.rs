@@ -3,7 +3,7 @@
 //! beside a naive baseline measured in the same run.
 //!
 //! ```text
-//! cargo bench --bench route
+//! cargo bench --features full --bench route
 //! ```
 //!
 //! Inputs are a seeded mix of realistic tickets (fixed phrasings × real

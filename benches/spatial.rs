@@ -4,7 +4,7 @@
 //! bench asserts they agree before it measures.
 //!
 //! ```text
-//! cargo bench --bench spatial
+//! cargo bench --features full --bench spatial
 //! ```
 //!
 //! The national layer (2,898 districts, 426k vertices) is read from

@@ -4,7 +4,7 @@
 //! tickets (the baseline: what every ticket costs anyway).
 //!
 //! ```text
-//! cargo bench --bench spikes
+//! cargo bench --features full --bench spikes
 //! ```
 //!
 //! Tickets are routed once before timing; `observe_codes` takes the codes

@@ -3,9 +3,9 @@
 //! checked after restore.
 //!
 //! ```text
-//! cargo run --release --example durable_load -- --journal DIR [--seed N] [--tickets N] [--threads N] [--submit-only]
-//! cargo run --release --example durable_load -- --in-memory [--seed N] [--tickets N] [--threads N] [--submit-only]
-//! cargo run --release --example durable_load -- --journal DIR --dump
+//! cargo run --release --features workload --example durable_load -- --journal DIR [--seed N] [--tickets N] [--threads N] [--submit-only]
+//! cargo run --release --features workload --example durable_load -- --in-memory [--seed N] [--tickets N] [--threads N] [--submit-only]
+//! cargo run --release --features workload --example durable_load -- --journal DIR --dump
 //! ```
 //!
 //! * With `--journal DIR` it opens the journal in DIR, restoring what is

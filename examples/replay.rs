@@ -3,9 +3,9 @@
 //! throughput and the aggregate table.
 //!
 //! ```text
-//! cargo run --release --example replay                      # 365 days × 70,000 tickets
-//! cargo run --release --example replay -- --days 7 --per-day 70000 --seed 1
-//! cargo run --release --example replay -- --file tickets.jsonl
+//! cargo run --release --features workload --example replay                      # 365 days × 70,000 tickets
+//! cargo run --release --features workload --example replay -- --days 7 --per-day 70000 --seed 1
+//! cargo run --release --features workload --example replay -- --file tickets.jsonl
 //! ```
 //!
 //! Tickets stream from the generator (or the file) into rayon's pool and are

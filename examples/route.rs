@@ -7,7 +7,7 @@
 //! ```
 //!
 //! This example is the `route` subcommand of the `hotline` binary
-//! (`hotline route`, `cargo run --release --bin hotline -- route …`) under
+//! (`hotline route`, `cargo run --release --features cli --bin hotline -- route …`) under
 //! another name: it includes `src/bin/hotline/route.rs`, the one
 //! implementation, and takes the same flags.
 //!

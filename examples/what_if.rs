@@ -3,8 +3,8 @@
 //! change agency, as an old → new matrix with examples.
 //!
 //! ```text
-//! cargo run --release --example what_if                         # a built-in example change, 7 days
-//! cargo run --release --example what_if -- --rules my_routing.toml --days 30
+//! cargo run --release --features workload --example what_if                         # a built-in example change, 7 days
+//! cargo run --release --features workload --example what_if -- --rules my_routing.toml --days 30
 //! ```
 //!
 //! `--rules` takes a routing file in the format of `data/beijing/routing.toml`.

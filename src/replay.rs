@@ -154,17 +154,16 @@ where
 /// ```
 /// use rayon::prelude::*;
 /// use hotline_router::replay::replay_par;
-/// use hotline_router::workload::{Generated, WorkloadBuilder};
-/// use hotline_router::Router;
+/// use hotline_router::{Router, Ticket};
 ///
 /// let router = Router::beijing();
-/// let workload = WorkloadBuilder::new(1).per_day(500).build(&router);
-/// let tickets = (0..4u32)
-///     .into_par_iter()
-///     .flat_map_iter(|d| workload.day(d))
-///     .filter_map(Generated::into_ticket);
+/// let calls = [("楼道灯坏了", "朝阳区呼家楼街道"), ("楼下饭店油烟太大", "海淀区学院路街道")];
+/// let tickets = (0..2_000usize).into_par_iter().map(|i| {
+///     let (text, address) = calls[i % 2];
+///     Ticket::new(format!("T{i}"), text).with_address(address)
+/// });
 /// let tally = replay_par(&router, tickets);
-/// assert!(tally.routed() > 1500);
+/// assert_eq!(tally.routed(), 2_000);
 /// ```
 pub fn replay_par<P>(router: &Router, tickets: P) -> Tally
 where

@@ -46,6 +46,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in [0, 1), 53 bits.
+    #[cfg(any(test, feature = "workload"))]
     pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }

@@ -335,6 +335,7 @@ fn tune_on_dev() {
 /// incidents the index merged later as one), so this is the figure an
 /// agency sees.
 #[test]
+#[cfg(feature = "dispatch")]
 fn the_dispatcher_keeps_the_index_s_incidents() {
     use std::sync::Arc;
 

@@ -15,9 +15,16 @@
 //!
 //! [`TicketRecord`]: crate::dispatch::TicketRecord
 
+#[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 pub mod governance;
+#[cfg(feature = "dispatch")]
 mod month;
 pub mod spikes;
+#[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 pub mod topics;
 
+#[cfg(feature = "dispatch")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 pub use month::{Month, ParseMonthError};

@@ -9,11 +9,11 @@ use dashmap::DashMap;
 use parking_lot::{Mutex, RwLock};
 
 use super::restore::{Rebuild, RestoreError};
+use super::Journal;
 use super::{
     Change, Clock, DispatchConfig, Dispatcher, DueIndex, Event, Hasher, Incidents, Linker, Shared,
     Sink, SinkError, SystemClock,
 };
-use crate::journal::Journal;
 use crate::router::Router;
 
 /// Journal bytes after which a snapshot is taken, by default: restore then

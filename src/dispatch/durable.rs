@@ -15,13 +15,12 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use rayon::prelude::*;
-
 use super::restore::{slot_of, Rebuild, RestoreError};
 use super::{
     Change, Dispatcher, DispatcherBuilder, Event, EventKind, Sink, SinkError, TicketRecord,
 };
 use crate::journal::{Journal, JournalError, JournalOptions, Recovery, Replayed, SnapshotReport};
+use crate::par::prelude::*;
 
 /// Purged-id fingerprints per snapshot item.
 const FINGERPRINTS_PER_ITEM: usize = 100_000;
@@ -164,6 +163,7 @@ pub enum OpenError {
     Restore(#[from] RestoreError),
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 impl DispatcherBuilder {
     /// Opens (or creates) the journal in `dir`, restores the runtime from it
     /// — the latest snapshot, then the log after it — and keeps journaling:
@@ -279,7 +279,7 @@ impl Replay {
     fn spawn_batch(&mut self) {
         let batch = std::mem::take(&mut self.snapshot);
         let sender = self.sender.clone();
-        rayon::spawn(move || {
+        crate::par::spawn(move || {
             let decoded = batch
                 .into_par_iter()
                 .map(|(index, bytes)| decode_item(index, &bytes))
@@ -350,6 +350,7 @@ fn decode_item(index: u64, bytes: &[u8]) -> Result<Decoded, BoxError> {
     })
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 impl Dispatcher {
     /// Writes a snapshot of every ticket (and the purged ids) and deletes
     /// the journal before it: restore then reads the snapshot and the log

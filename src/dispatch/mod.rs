@@ -80,11 +80,14 @@
 mod builder;
 mod clock;
 mod due;
+#[cfg(feature = "journal")]
 mod durable;
 mod events;
 mod incidents;
 pub mod lifecycle;
 mod linker;
+#[cfg(not(feature = "journal"))]
+mod no_journal;
 mod restore;
 mod sink;
 mod submit;
@@ -106,6 +109,8 @@ use smallvec::{smallvec, SmallVec};
 
 pub use builder::DispatcherBuilder;
 pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "journal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "journal")))]
 pub use durable::OpenError;
 #[cfg(feature = "postgres")]
 pub(crate) use durable::{LogRecord, OwnedLogRecord};
@@ -121,10 +126,13 @@ pub use sink::{Change, Sink, SinkError};
 pub use types::{Claim, Counts, DispatchConfig, OpError, Overdue, Receipt, SubmitError};
 
 use crate::evaluate::{month_window, rank, GroupBy, MonthError, Ranking, RateTable, Rates};
+#[cfg(feature = "journal")]
 use crate::journal::Journal;
 use crate::router::Router;
 use due::DueIndex;
 use incidents::Incidents;
+#[cfg(not(feature = "journal"))]
+use no_journal::Journal;
 use worklist::{Entry, WorkList};
 
 /// The concurrent dispatch runtime.

@@ -7,14 +7,16 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use parking_lot::Mutex;
-use rayon::prelude::*;
 use smallvec::{smallvec, SmallVec};
 
+#[cfg(feature = "journal")]
+use super::fingerprint;
 use super::incidents::{follow, MemberMap};
 use super::lifecycle::{Event, EventKind, State, TicketRecord, TransitionError};
 use super::types::OpError;
 use super::worklist::Entry;
-use super::{clock, fingerprint, Dispatcher, Hasher, Held, Slot};
+use super::{clock, Dispatcher, Hasher, Held, Slot};
+use crate::par::prelude::*;
 use crate::rules::Priority;
 
 /// Why a restore failed, and where.
@@ -135,6 +137,7 @@ impl Rebuild {
 
     /// Takes whole tickets from a snapshot, each already in its slot (built
     /// in parallel by the caller).
+    #[cfg(feature = "journal")]
     pub(super) fn tickets(&mut self, tickets: Vec<(Arc<str>, Arc<Slot>)>) {
         self.records.reserve(tickets.len());
         for (key, slot) in tickets {
@@ -149,6 +152,7 @@ impl Rebuild {
     }
 
     /// Drops purged tickets and remembers their ids.
+    #[cfg(feature = "journal")]
     pub(crate) fn purge(&mut self, ids: &[String]) {
         for id in ids {
             self.records.remove(id.as_str());
@@ -157,6 +161,7 @@ impl Rebuild {
     }
 
     /// Remembers purged ids by fingerprint (from a snapshot).
+    #[cfg(feature = "journal")]
     pub(crate) fn purged(&mut self, fingerprints: &[u64]) {
         self.purged.extend(fingerprints.iter().copied());
     }

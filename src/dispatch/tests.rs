@@ -339,6 +339,7 @@ fn a_restore_builds_the_indexes_the_live_runtime_has() {
 /// reopen run on their own thread, so that a fix that makes the drop wait
 /// for the snapshot does not deadlock with the slot held here.
 #[test]
+#[cfg(feature = "journal")]
 fn regression_the_journal_is_released_when_the_last_handle_is_dropped() {
     use crate::journal::{JournalOptions, SyncPolicy};
     use std::time::Duration;
@@ -392,6 +393,7 @@ fn regression_the_journal_is_released_when_the_last_handle_is_dropped() {
 }
 
 /// Waits (bounded) until no runtime holds the journal in `dir`.
+#[cfg(feature = "journal")]
 fn wait_until_unlocked(dir: &std::path::Path) {
     use crate::journal::{Journal, JournalError, JournalOptions};
     for _ in 0..30_000 {

@@ -38,6 +38,7 @@ use crate::ticket::Ticket;
 /// let claim = d.claim(&first.agency, "w1").unwrap().unwrap();
 /// assert_eq!((claim.id.as_str(), claim.callers), ("T1", 2));
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "dispatch")))]
 impl Linker for IncidentIndex {
     fn link(
         &mut self,

@@ -133,7 +133,7 @@
 //! build, on the project's shared 2-core machine: three days leave about
 //! 130,000 open incidents in 48 MiB of resident memory (about 390 bytes
 //! each, maps and allocator slack included). Linking a ticket costs about
-//! as much as routing it (`cargo bench --bench incidents`, medians of one
+//! as much as routing it (`cargo bench --features full --bench incidents`, medians of one
 //! run: `observe` 4.9 µs against `route` 4.2 µs per ticket; both in one
 //! loop 12.6 µs, as each evicts the other's data from the caches) — well
 //! above the 1 µs aimed for; a naive scan of the open incidents takes 50
@@ -175,6 +175,7 @@ mod expiry;
 mod index;
 mod keys;
 mod link;
+#[cfg(feature = "dispatch")]
 mod linker;
 mod matching;
 mod place;

@@ -3,13 +3,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rayon::prelude::*;
-
 use super::features::{bucket, for_each_gram, MAX_N};
 use super::{
     inv_norm, softmax, sublinear, Entry, Inner, Model, Row, TrainError, MAX_BITS, MAX_LABELS,
 };
 use crate::classify::normalize::normalize;
+use crate::par::prelude::*;
 use crate::rng::SplitMix64;
 
 /// Trains a [`Model`] from labelled texts.
