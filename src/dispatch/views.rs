@@ -100,7 +100,7 @@ impl Dispatcher {
     /// Drops evaluated tickets received before `before` from memory, and
     /// (at the next snapshot) from the journal; returns how many. Their ids
     /// are remembered (8 bytes each) and refused if submitted again
-    /// ([`SubmitError::Purged`]).
+    /// ([`SubmitError::Purged`](super::SubmitError::Purged)).
     ///
     /// # Errors
     ///
