@@ -504,15 +504,11 @@ impl Dispatcher {
 
     /// Where a ticket goes on its own, as at submit: the router's choice
     /// now, its priority and its deadline from its own time of receipt
-    /// (human triage if the router no longer takes it).
+    /// (the rules' triage if the router no longer takes it).
     pub(super) fn own_dispatch(&self, record: &TicketRecord) -> (String, Priority, Timestamp) {
         match self.router().route(record.ticket()) {
             Ok(d) => (d.agency_code().to_string(), d.priority(), d.deadline()),
-            Err(_) => (
-                "center:triage".into(),
-                Priority::Normal,
-                record.received_at(),
-            ),
+            Err(_) => (self.triage_code(), Priority::Normal, record.received_at()),
         }
     }
 

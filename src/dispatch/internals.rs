@@ -12,6 +12,7 @@ use super::{
     incidents, sink, AgencyQueue, Change, Dispatcher, Due, Event, EventKind, Held, OpError,
     Receipt, Slot, State, TicketRecord,
 };
+use crate::rules::AgencyId;
 
 impl Dispatcher {
     /// Persists one operation's events, then applies them; refused as a
@@ -184,41 +185,49 @@ impl Dispatcher {
     }
 
     /// The agency a returned ticket goes to next: the router's choice, its
-    /// co-handlers, the district's 12345 office, then triage — the first that
-    /// has not returned it (`returning` is returning it now). After
-    /// `max_returns` returns only triage is left. `None` when every candidate
-    /// has returned it.
+    /// co-handlers, then the rules' fallbacks ([`RuleSet::fallbacks_for`]:
+    /// the district's 12345 office, then triage) — the first that has not
+    /// returned it (`returning` is returning it now). After `max_returns`
+    /// returns only the fallbacks for no district (triage) are left. `None`
+    /// when every candidate has returned it.
+    ///
+    /// [`RuleSet::fallbacks_for`]: crate::rules::RuleSet::fallbacks_for
     pub(super) fn next_agency(
         &self,
         record: &TicketRecord,
         returning: Option<&str>,
     ) -> Option<String> {
         let router = self.router();
-        let refused: Vec<&str> = record
+        let rules = router.rules();
+        let refused: SmallVec<[&str; 4]> = record
             .returned_from()
             .iter()
             .map(String::as_str)
             .chain(returning)
             .collect();
-        let mut candidates: Vec<String> = Vec::new();
+        let mut candidates: SmallVec<[AgencyId; 8]> = SmallVec::new();
+        let mut district = None;
         if refused.len() < self.shared.config.max_returns as usize {
             if let Ok(d) = router.route(record.ticket()) {
-                candidates.push(d.agency_code().to_string());
-                let rules = router.rules();
-                candidates.extend(
-                    d.co_agencies()
-                        .iter()
-                        .map(|a| rules.agency(*a).code().to_string()),
-                );
-                if let Some(district) = d.district_code() {
-                    candidates.push(format!("district:{district}:gov"));
-                }
+                candidates.push(d.agency());
+                candidates.extend_from_slice(d.co_agencies());
+                district = d.location().district();
             }
         }
-        candidates.push("center:triage".into());
+        candidates.extend(rules.fallbacks_for(district));
         candidates
             .into_iter()
-            .find(|a| !refused.contains(&a.as_str()) && router.rules().agency_id(a).is_some())
+            .map(|a| rules.agency(a).code())
+            .find(|code| !refused.contains(code))
+            .map(str::to_string)
+    }
+
+    /// The code of the rules' human triage desk: where a ticket goes when
+    /// nothing else takes it.
+    pub(super) fn triage_code(&self) -> String {
+        let router = self.router();
+        let rules = router.rules();
+        rules.agency(rules.triage()).code().to_string()
     }
 
     /// Moves an open ticket to `agency` (`first` is the `Returned` or
