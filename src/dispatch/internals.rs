@@ -264,8 +264,8 @@ impl Dispatcher {
         let key: Arc<str> = Arc::from(id);
         self.requeue(&key, record);
         Ok(Receipt {
-            id: id.to_string(),
-            agency,
+            id: key.into(),
+            agency: agency.into(),
             priority,
             deadline,
             incident: None,

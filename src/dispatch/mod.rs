@@ -82,6 +82,7 @@ mod clock;
 mod due;
 mod durable;
 mod events;
+mod ids;
 mod incidents;
 mod internals;
 pub mod lifecycle;
@@ -111,6 +112,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use durable::OpenError;
 #[cfg(feature = "postgres")]
 pub(crate) use durable::{LogRecord, OwnedLogRecord};
+pub use ids::{AgencyCode, TicketId, WorkerId};
 pub use incidents::IncidentView;
 pub use lifecycle::{
     Evaluation, Event, EventKind, Link, Routing, State, TicketRecord, TransitionError,

@@ -9,7 +9,8 @@ use jiff::Timestamp;
 use smallvec::smallvec;
 
 use super::{
-    refuse_linked, Claim, Dispatcher, Evaluation, EventKind, Held, OpError, Overdue, Receipt, State,
+    refuse_linked, AgencyCode, Claim, Dispatcher, Evaluation, EventKind, Held, OpError, Overdue,
+    Receipt, State, TicketId, WorkerId,
 };
 
 impl Dispatcher {
@@ -21,7 +22,13 @@ impl Dispatcher {
     ///
     /// [`OpError::UnknownAgency`] for an agency the router does not know (a
     /// typo would otherwise look like an empty list); [`OpError::Sink`].
-    pub fn claim(&self, agency: &str, worker: &str) -> Result<Option<Claim>, OpError> {
+    pub fn claim(
+        &self,
+        agency: impl Into<AgencyCode>,
+        worker: impl Into<WorkerId>,
+    ) -> Result<Option<Claim>, OpError> {
+        let (agency, worker) = (agency.into(), worker.into());
+        let (agency, worker) = (agency.as_str(), worker.as_str());
         let s = &*self.shared;
         let now = self.now();
         self.expire_leases(now);
@@ -62,7 +69,7 @@ impl Dispatcher {
             s.leases
                 .insert((lease_until, seq), (entry.ticket.clone(), record.version()));
             let claim = Claim {
-                id: entry.ticket.to_string(),
+                id: entry.ticket.clone().into(),
                 ticket: record.ticket_arc().clone(),
                 priority: record.priority(),
                 deadline: record.deadline(),
@@ -129,7 +136,13 @@ impl Dispatcher {
     /// # Errors
     ///
     /// Unknown ticket, not claimed, or claimed by another worker; the sink.
-    pub fn respond(&self, id: &str, worker: &str) -> Result<(), OpError> {
+    pub fn respond(
+        &self,
+        id: impl Into<TicketId>,
+        worker: impl Into<WorkerId>,
+    ) -> Result<(), OpError> {
+        let (id, worker) = (id.into(), worker.into());
+        let (id, worker) = (id.as_str(), worker.as_str());
         self.by_holder(id, worker, |d, record, _, now| {
             refuse_linked(record)?;
             let responded = EventKind::Responded {
@@ -149,7 +162,14 @@ impl Dispatcher {
     /// Unknown ticket, not claimed, or claimed by another worker;
     /// [`OpError::Linked`] for a ticket linked to another's incident
     /// (resolve the head); the sink.
-    pub fn resolve(&self, id: &str, worker: &str, outcome: &str) -> Result<(), OpError> {
+    pub fn resolve(
+        &self,
+        id: impl Into<TicketId>,
+        worker: impl Into<WorkerId>,
+        outcome: &str,
+    ) -> Result<(), OpError> {
+        let (id, worker) = (id.into(), worker.into());
+        let (id, worker) = (id.as_str(), worker.as_str());
         self.by_holder(id, worker, |d, record, due, now| {
             refuse_linked(record)?;
             let resolved = EventKind::Resolved {
@@ -185,7 +205,14 @@ impl Dispatcher {
     ///
     /// The tickets linked to its incident follow it to the next agency, in
     /// the same operation.
-    pub fn return_ticket(&self, id: &str, worker: &str, reason: &str) -> Result<Receipt, OpError> {
+    pub fn return_ticket(
+        &self,
+        id: impl Into<TicketId>,
+        worker: impl Into<WorkerId>,
+        reason: &str,
+    ) -> Result<Receipt, OpError> {
+        let (id, worker) = (id.into(), worker.into());
+        let (id, worker) = (id.as_str(), worker.as_str());
         self.by_holder(id, worker, |d, record, _, now| {
             refuse_linked(record)?;
             let returned = EventKind::Returned {
@@ -213,11 +240,13 @@ impl Dispatcher {
     /// ([`OpError::Linked`]: split it off first); the sink.
     pub fn reassign(
         &self,
-        id: &str,
-        agency: &str,
-        by: &str,
+        id: impl Into<TicketId>,
+        agency: impl Into<AgencyCode>,
+        by: impl Into<WorkerId>,
         reason: &str,
     ) -> Result<Receipt, OpError> {
+        let (id, agency, by) = (id.into(), agency.into(), by.into());
+        let (id, agency, by) = (id.as_str(), agency.as_str(), by.as_str());
         if self.router().rules().agency_id(agency).is_none() {
             return Err(OpError::UnknownAgency(agency.to_string()));
         }
@@ -240,7 +269,9 @@ impl Dispatcher {
     ///
     /// Unknown ticket, or not resolved yet (a linked ticket: until its head
     /// is resolved), or already evaluated; the sink.
-    pub fn evaluate(&self, id: &str, evaluation: Evaluation) -> Result<(), OpError> {
+    pub fn evaluate(&self, id: impl Into<TicketId>, evaluation: Evaluation) -> Result<(), OpError> {
+        let id = id.into();
+        let id = id.as_str();
         self.on_record(id, |d, record, _, now| {
             let evaluated = EventKind::Evaluated {
                 responded: evaluation.responded,
@@ -295,8 +326,8 @@ impl Dispatcher {
             let held = slot.lock();
             match &held.record {
                 Some(record) if record.state().is_open() => out.push(Overdue {
-                    id: key.to_string(),
-                    agency: record.agency().to_string(),
+                    id: key.clone().into(),
+                    agency: record.agency().into(),
                     deadline: record.deadline(),
                     state: record.state(),
                 }),

@@ -396,8 +396,8 @@ impl Dispatcher {
                 queue,
             },
             receipt: Receipt {
-                id: key.to_string(),
-                agency,
+                id: key.clone().into(),
+                agency: agency.into(),
                 priority,
                 deadline,
                 incident: None,

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::{
-    fingerprint, sink, submit, Change, Counts, Dispatcher, OpError, Slot, State, TicketRecord,
-    PURGE_CHUNK,
+    fingerprint, sink, submit, AgencyCode, Change, Counts, Dispatcher, OpError, Slot, State,
+    TicketId, TicketRecord, PURGE_CHUNK,
 };
-use crate::evaluate::{month_window, rank, GroupBy, MonthError, Ranking, RateTable, Rates};
+use crate::evaluate::{
+    month_window, rank, Evaluation, GroupBy, MonthError, Ranking, RateRecord, RateTable, Rates,
+};
 
 impl Dispatcher {
     /// The 三率 and counts per group for tickets received in `[from, to)`
@@ -45,7 +47,9 @@ impl Dispatcher {
     }
 
     /// A copy of a ticket's record: state, agency, history.
-    pub fn record(&self, id: &str) -> Option<TicketRecord> {
+    pub fn record(&self, id: impl Into<TicketId>) -> Option<TicketRecord> {
+        let id = id.into();
+        let id = id.as_str();
         let slot = self.slot(id)?;
         let held = slot.lock();
         held.record.clone()
@@ -90,7 +94,9 @@ impl Dispatcher {
 
     /// Open tickets held by an agency: its work items (dispatched, claimed
     /// or responded), without the tickets linked to them.
-    pub fn open_at(&self, agency: &str) -> usize {
+    pub fn open_at(&self, agency: impl Into<AgencyCode>) -> usize {
+        let agency = agency.into();
+        let agency = agency.as_str();
         self.shared
             .agencies
             .get(agency)
@@ -139,5 +145,37 @@ impl Dispatcher {
             s.records.shrink_to_fit();
         }
         Ok(purged)
+    }
+}
+
+/// The 三率 read a record through [`RateRecord`]: evaluation is fed by the
+/// runtime, and knows nothing of it.
+impl RateRecord for TicketRecord {
+    fn received_at(&self) -> Timestamp {
+        TicketRecord::received_at(self)
+    }
+    fn is_routed(&self) -> bool {
+        self.state() != State::Received
+    }
+    fn agency(&self) -> &str {
+        TicketRecord::agency(self)
+    }
+    fn street(&self) -> Option<&str> {
+        self.routing().street.as_deref()
+    }
+    fn district(&self) -> Option<&str> {
+        self.routing().district.as_deref()
+    }
+    fn deadline(&self) -> Timestamp {
+        TicketRecord::deadline(self)
+    }
+    fn resolved_at(&self) -> Option<Timestamp> {
+        TicketRecord::resolved_at(self)
+    }
+    fn evaluation(&self) -> Option<Evaluation> {
+        TicketRecord::evaluation(self)
+    }
+    fn is_escalated(&self) -> bool {
+        TicketRecord::is_escalated(self)
     }
 }
