@@ -1,13 +1,13 @@
 //! The runtime's internals: committing an operation's events through the
 //! sink, slots and queues, moving a ticket between agencies.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use smallvec::{smallvec, SmallVec};
 
-use super::worklist::Entry;
+use super::worklist::{Entry, WorkList};
 use super::{
     incidents, sink, AgencyQueue, Change, Dispatcher, Due, Event, EventKind, Held, OpError,
     Receipt, Slot, State, TicketRecord,
@@ -99,10 +99,17 @@ impl Dispatcher {
         if let Some(q) = self.shared.agencies.get(agency) {
             return q.clone();
         }
+        let code: Arc<str> = Arc::from(agency);
         self.shared
             .agencies
-            .entry(Arc::from(agency))
-            .or_default()
+            .entry(code.clone())
+            .or_insert_with(|| {
+                Arc::new(AgencyQueue {
+                    code: code.into(),
+                    list: WorkList::default(),
+                    open: AtomicUsize::new(0),
+                })
+            })
             .clone()
     }
 

@@ -248,8 +248,10 @@ type Hasher = foldhash::fast::RandomState;
 /// tickets does not make one giant journal record.
 const PURGE_CHUNK: usize = 10_000;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct AgencyQueue {
+    /// The agency's code, shared: a receipt takes a reference, not a copy.
+    code: AgencyCode,
     list: WorkList,
     /// Open tickets held by the agency (dispatched, claimed or responded).
     open: AtomicUsize,
