@@ -184,6 +184,17 @@ string_id! {
     /// // Typed values cannot be swapped: `d.respond(&worker, &id)` does not compile.
     /// assert_eq!(serde_json::to_string(&id).unwrap(), r#""T1""#);
     /// ```
+    ///
+    /// A worker where a ticket is meant does not compile:
+    ///
+    /// ```compile_fail
+    /// use hotline_router::dispatch::{Dispatcher, TicketId, WorkerId};
+    /// use hotline_router::Router;
+    ///
+    /// let d = Dispatcher::builder(Router::beijing()).build();
+    /// let (id, worker) = (TicketId::from("T1"), WorkerId::from("w1"));
+    /// d.respond(&worker, &id).unwrap();
+    /// ```
     TicketId
 }
 
