@@ -48,7 +48,7 @@ fn a_returned_ticket_tries_its_handlers_then_the_rules_fallbacks() {
         .with_received_at(clock.now());
     let decision = router.route(&ticket).unwrap();
     let receipt = d.submit(ticket).unwrap();
-    let chain = return_until_refused(&d, "E1", &receipt.agency.to_string());
+    let chain = return_until_refused(&d, "E1", &receipt.agency);
 
     let rules = router.rules();
     let mut expected = vec![decision.agency_code().to_string()];
@@ -88,7 +88,7 @@ fn after_max_returns_only_the_fallbacks_without_a_district_are_left() {
                 .with_received_at(clock.now()),
         )
         .unwrap();
-    let chain = return_until_refused(&d, "E1", &receipt.agency.to_string());
+    let chain = return_until_refused(&d, "E1", &receipt.agency);
     let mut expected = vec![receipt.agency.to_string()];
     expected.extend(codes(router.rules(), None));
     assert_eq!(chain, expected);

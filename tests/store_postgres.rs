@@ -181,7 +181,7 @@ fn workload(d: &Dispatcher, clock: &ManualClock) -> Vec<String> {
     let mut claimed = Vec::new();
     for k in 0..8 {
         let c = d
-            .claim(HUJIALOU, &format!("w{k}"))
+            .claim(HUJIALOU, format!("w{k}"))
             .unwrap()
             .expect("queued");
         claimed.push((c.id, format!("w{k}")));
