@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Parser;
-use hotline_router::dispatch::{DispatchConfig, Dispatcher, Evaluation, SubmitError};
+use hotline_router::dispatch::{AgencyCode, DispatchConfig, Dispatcher, Evaluation, SubmitError};
 use hotline_router::journal::JournalOptions;
 use hotline_router::workload::WorkloadBuilder;
 use hotline_router::Router;
@@ -224,7 +224,7 @@ impl Worker {
     /// Claims the next ticket of `agency` and takes it to evaluation,
     /// following it when it is returned or reassigned.
     fn handle(&mut self, agency: &str) -> Result<(), String> {
-        let mut agency = agency.to_string();
+        let mut agency = AgencyCode::from(agency);
         for _ in 0..4 {
             let Some(claim) = self
                 .d

@@ -376,7 +376,7 @@ fn worker(
                             break;
                         };
                         tally.claims += 1;
-                        let ticket = day.index[&claim.id];
+                        let ticket = day.index[claim.id.as_str()];
                         let salt = desk.agency as u64;
                         if roll(ticket as u64, salt << 1) < desk.p_neglect {
                             tally.left_lying += 1;

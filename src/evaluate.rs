@@ -2,8 +2,11 @@
 //! plus on-time rates and counts, per agency, street or district over any
 //! window, and the monthly ranking that names the bottom agencies.
 //!
-//! Everything here is computed from [`TicketRecord`]s, the lifecycle records
-//! the runtime keeps; there is no second set of counters that could drift.
+//! Everything here is computed from records ([`RateRecord`]): the runtime's
+//! lifecycle records ([`TicketRecord`](crate::dispatch::TicketRecord)), or
+//! any rows read back from a store; there is no second set of counters that
+//! could drift. This module knows nothing of the dispatcher: the runtime
+//! feeds it.
 //! Rates follow the hotline's call-back: of the tickets evaluated, the share
 //! whose caller said the agency responded, resolved, satisfied.
 
@@ -13,7 +16,81 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use crate::dispatch::{State, TicketRecord};
+use serde::{Deserialize, Serialize};
+
+/// The caller's answers at call-back.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::evaluate::Evaluation;
+///
+/// let e = Evaluation { responded: true, resolved: false, satisfied: false };
+/// assert!(e.responded);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Did the agency contact the caller?
+    pub responded: bool,
+    /// Was the problem solved?
+    pub resolved: bool,
+    /// Is the caller satisfied?
+    pub satisfied: bool,
+}
+
+/// One ticket as the 三率 see it: what a [`RateTable`] counts.
+///
+/// The runtime's [`TicketRecord`](crate::dispatch::TicketRecord) is one;
+/// rows read back from a store or an export can be another, so rates never
+/// need a dispatcher.
+///
+/// # Examples
+///
+/// ```
+/// use hotline_router::evaluate::{rates, Evaluation, GroupBy, RateRecord};
+/// use jiff::Timestamp;
+///
+/// struct Row { agency: &'static str, evaluation: Option<Evaluation> }
+///
+/// impl RateRecord for Row {
+///     fn received_at(&self) -> Timestamp { Timestamp::UNIX_EPOCH }
+///     fn is_routed(&self) -> bool { true }
+///     fn agency(&self) -> &str { self.agency }
+///     fn street(&self) -> Option<&str> { None }
+///     fn district(&self) -> Option<&str> { None }
+///     fn deadline(&self) -> Timestamp { Timestamp::MAX }
+///     fn resolved_at(&self) -> Option<Timestamp> { self.evaluation.map(|_| Timestamp::UNIX_EPOCH) }
+///     fn evaluation(&self) -> Option<Evaluation> { self.evaluation }
+///     fn is_escalated(&self) -> bool { false }
+/// }
+///
+/// let happy = Evaluation { responded: true, resolved: true, satisfied: true };
+/// let rows = [Row { agency: "city:gas", evaluation: Some(happy) }, Row { agency: "city:gas", evaluation: None }];
+/// let r = rates(&rows, GroupBy::Agency, Timestamp::MIN, Timestamp::MAX);
+/// assert_eq!((r[0].key.as_str(), r[0].received, r[0].evaluated), ("city:gas", 2, 1));
+/// assert_eq!(r[0].on_time_rate(), Some(1.0));
+/// ```
+pub trait RateRecord {
+    /// When the ticket was received: what the window is about.
+    fn received_at(&self) -> Timestamp;
+    /// Whether it got past intake (routed): a ticket still being received
+    /// is not counted.
+    fn is_routed(&self) -> bool;
+    /// The agency holding it, or that closed it.
+    fn agency(&self) -> &str;
+    /// Its street's code, if known.
+    fn street(&self) -> Option<&str>;
+    /// Its district's code, if known.
+    fn district(&self) -> Option<&str>;
+    /// When it had to be handled by.
+    fn deadline(&self) -> Timestamp;
+    /// When it was resolved, if it was.
+    fn resolved_at(&self) -> Option<Timestamp>;
+    /// The call-back's answers, once evaluated.
+    fn evaluation(&self) -> Option<Evaluation>;
+    /// Whether it passed its deadline while open.
+    fn is_escalated(&self) -> bool;
+}
 
 /// What to group rates by.
 ///
@@ -107,7 +184,7 @@ impl Rates {
         Some((self.response_rate()? + self.resolution_rate()? + self.satisfaction_rate()?) / 3.0)
     }
 
-    fn add(&mut self, r: &TicketRecord) {
+    fn add<R: RateRecord + ?Sized>(&mut self, r: &R) {
         self.received += 1;
         if let Some(at) = r.resolved_at() {
             self.closed += 1;
@@ -154,15 +231,15 @@ impl RateTable {
     }
 
     /// Counts one record, if it was received in the window and has a key.
-    pub fn add(&mut self, r: &TicketRecord) {
+    pub fn add<R: RateRecord + ?Sized>(&mut self, r: &R) {
         let at = r.received_at();
-        if at < self.from || at >= self.to || r.state() == State::Received {
+        if at < self.from || at >= self.to || !r.is_routed() {
             return;
         }
         let key = match self.group {
             GroupBy::Agency => Some(r.agency()),
-            GroupBy::Street => r.routing().street.as_deref(),
-            GroupBy::District => r.routing().district.as_deref(),
+            GroupBy::Street => r.street(),
+            GroupBy::District => r.district(),
         };
         if let Some(key) = key {
             self.groups
@@ -197,8 +274,8 @@ impl RateTable {
 /// let record = d.record("T1").unwrap();
 /// assert_eq!(rates([&record], GroupBy::District, jiff::Timestamp::MIN, jiff::Timestamp::MAX), rows);
 /// ```
-pub fn rates<'a>(
-    records: impl IntoIterator<Item = &'a TicketRecord>,
+pub fn rates<'a, R: RateRecord + 'a>(
+    records: impl IntoIterator<Item = &'a R>,
     group: GroupBy,
     from: Timestamp,
     to: Timestamp,

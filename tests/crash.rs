@@ -122,7 +122,7 @@ fn check(d: &Dispatcher, acked: &[(String, String)]) {
     }
     for (id, events) in &expected {
         let record = d
-            .record(id)
+            .record(*id)
             .unwrap_or_else(|| panic!("acknowledged ticket {id} lost"));
         for (event, n) in events {
             let found = record

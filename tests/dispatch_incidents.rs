@@ -135,7 +135,11 @@ fn a_burst_is_one_work_item_and_every_caller_is_evaluated() {
 
     // Past the deadline: the work item escalates, its members do not.
     clock.set(first.deadline.checked_add(mins(1)).unwrap());
-    let overdue: Vec<String> = d.overdue(clock.now()).into_iter().map(|o| o.id).collect();
+    let overdue: Vec<String> = d
+        .overdue(clock.now())
+        .into_iter()
+        .map(|o| o.id.to_string())
+        .collect();
     assert_eq!(overdue, ["T1"]);
 
     let claim = d.claim(WATER, "w1").unwrap().unwrap();

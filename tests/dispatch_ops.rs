@@ -95,7 +95,7 @@ fn urgent_first_then_oldest_first() {
     )
     .unwrap();
     let order: Vec<String> =
-        std::iter::from_fn(|| d.claim(HUJIALOU, "w").unwrap().map(|c| c.id)).collect();
+        std::iter::from_fn(|| d.claim(HUJIALOU, "w").unwrap().map(|c| c.id.to_string())).collect();
     assert_eq!(order, ["urgent", "early", "late"]);
 }
 

@@ -364,7 +364,9 @@ fn the_dispatcher_keeps_the_index_s_incidents() {
                 now = now.max(ticket.received_at.unwrap());
                 clock.set(now);
                 let receipt = d.submit(ticket.clone()).unwrap();
-                let incident = receipt.incident.unwrap_or_else(|| ticket.id.clone());
+                let incident = receipt
+                    .incident
+                    .map_or_else(|| ticket.id.clone(), String::from);
                 latest.insert(gold.clone(), ticket.id.clone());
                 let category = router.route(ticket).unwrap().category().code().to_string();
                 rows.push((

@@ -591,7 +591,17 @@ fn submitted(r: Result<Receipt, SubmitError>) -> Outcome {
 }
 
 fn claimed(r: Result<Option<Claim>, OpError>) -> Outcome {
-    Outcome::Claimed(r.map(|c| c.map(|c| (c.id, c.priority, c.deadline, c.lease_until, c.callers))))
+    Outcome::Claimed(r.map(|c| {
+        c.map(|c| {
+            (
+                c.id.to_string(),
+                c.priority,
+                c.deadline,
+                c.lease_until,
+                c.callers,
+            )
+        })
+    }))
 }
 
 /// Where the runtime persists.
@@ -869,7 +879,7 @@ impl Model {
                 let (agency, priority, deadline) = (h.agency.clone(), h.priority, h.deadline);
                 let receipt = {
                     let mut r = Receipt::new(id.to_string(), agency.clone(), priority, deadline);
-                    r.incident = Some(head.clone());
+                    r.incident = Some((&head).into());
                     r
                 };
                 self.tickets.insert(
@@ -1215,8 +1225,8 @@ impl Model {
             }
             if t.is_open() && t.escalated {
                 out.push(Overdue {
-                    id: id.clone(),
-                    agency: t.agency.clone(),
+                    id: id.into(),
+                    agency: t.agency.as_str().into(),
                     deadline: t.deadline,
                     state: t.state,
                 });
@@ -1688,7 +1698,7 @@ fn regression_return_never_goes_back_to_an_agency_that_returned_it() {
     let second = d.return_ticket("T3", "w0", "not ours");
     let record = d.record("T3").unwrap();
     assert!(
-        !matches!(&second, Ok(r) if record.returned_from().contains(&r.agency)),
+        !matches!(&second, Ok(r) if record.returned_from().iter().any(|a| *a == r.agency)),
         "returned by {:?}, sent back to {:?}",
         record.returned_from(),
         second.map(|r| r.agency)

@@ -180,10 +180,7 @@ fn workload(d: &Dispatcher, clock: &ManualClock) -> Vec<String> {
     note(format!("{:?}", d.split("W3", "lead", "another main")));
     let mut claimed = Vec::new();
     for k in 0..8 {
-        let c = d
-            .claim(HUJIALOU, &format!("w{k}"))
-            .unwrap()
-            .expect("queued");
+        let c = d.claim(HUJIALOU, format!("w{k}")).unwrap().expect("queued");
         claimed.push((c.id, format!("w{k}")));
     }
     for (k, (id, w)) in claimed.iter().enumerate() {

@@ -317,6 +317,7 @@ impl Replay {
 
     fn finish(mut self) -> Result<Rebuild, BoxError> {
         self.flush()?;
+        self.rebuild.replayed(self.index);
         Ok(self.rebuild)
     }
 }

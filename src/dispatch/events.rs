@@ -9,6 +9,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use crate::evaluate::Evaluation;
 use crate::rules::Priority;
 use crate::ticket::Ticket;
 
@@ -201,24 +202,4 @@ impl EventKind {
             EventKind::Split { .. } => "split",
         }
     }
-}
-
-/// The caller's answers at call-back.
-///
-/// # Examples
-///
-/// ```
-/// use hotline_router::dispatch::Evaluation;
-///
-/// let e = Evaluation { responded: true, resolved: false, satisfied: false };
-/// assert!(e.responded);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// Did the agency contact the caller?
-    pub responded: bool,
-    /// Was the problem solved?
-    pub resolved: bool,
-    /// Is the caller satisfied?
-    pub satisfied: bool,
 }

@@ -72,7 +72,7 @@ use super::lifecycle::{Event, EventKind, Link, State, TicketRecord};
 use super::sink::{self, Change};
 use super::submit::{Admitted, HeadLock, Pending, Place};
 use super::types::{OpError, Receipt, SubmitError};
-use super::{Dispatcher, Hasher, Held};
+use super::{Dispatcher, Hasher, Held, TicketId, WorkerId};
 use crate::rules::Priority;
 
 /// One incident as [`Dispatcher::incident`] sees it.
@@ -306,11 +306,11 @@ impl Dispatcher {
             .expect("a fresh record accepts Linked");
         Joined::Pending(Pending {
             receipt: Receipt {
-                id,
-                agency,
+                id: id.into(),
+                agency: agency.into(),
                 priority,
                 deadline,
-                incident: Some(head),
+                incident: Some(head.into()),
             },
             key,
             guard: own,
@@ -465,7 +465,14 @@ impl Dispatcher {
     /// d.submit(Ticket::new("T1", "挪车").with_address("海淀区学院路街道")).unwrap();
     /// assert_eq!(d.split("T1", "lead", "not the same"), Err(OpError::NotLinked("T1".into())));
     /// ```
-    pub fn split(&self, id: &str, by: &str, reason: &str) -> Result<Receipt, OpError> {
+    pub fn split(
+        &self,
+        id: impl Into<TicketId>,
+        by: impl Into<WorkerId>,
+        reason: &str,
+    ) -> Result<Receipt, OpError> {
+        let (id, by) = (id.into(), by.into());
+        let (id, by) = (id.as_str(), by.as_str());
         self.on_record(id, |d, record, due, now| {
             let head = match (record.state(), record.incident()) {
                 (State::Linked, Some(head)) => head.to_string(),
@@ -493,8 +500,8 @@ impl Dispatcher {
                 linker.lock().split(id);
             }
             Ok(Receipt {
-                id: id.to_string(),
-                agency,
+                id: key.into(),
+                agency: agency.into(),
                 priority,
                 deadline,
                 incident: None,
@@ -504,22 +511,20 @@ impl Dispatcher {
 
     /// Where a ticket goes on its own, as at submit: the router's choice
     /// now, its priority and its deadline from its own time of receipt
-    /// (human triage if the router no longer takes it).
+    /// (the rules' triage if the router no longer takes it).
     pub(super) fn own_dispatch(&self, record: &TicketRecord) -> (String, Priority, Timestamp) {
         match self.router().route(record.ticket()) {
             Ok(d) => (d.agency_code().to_string(), d.priority(), d.deadline()),
-            Err(_) => (
-                "center:triage".into(),
-                Priority::Normal,
-                record.received_at(),
-            ),
+            Err(_) => (self.triage_code(), Priority::Normal, record.received_at()),
         }
     }
 
     /// The incident `id` belongs to: the one it is linked to, else the one
     /// it heads (a ticket alone heads an incident of one). `None` for an
     /// unknown ticket, or one whose head was purged.
-    pub fn incident(&self, id: &str) -> Option<IncidentView> {
+    pub fn incident(&self, id: impl Into<TicketId>) -> Option<IncidentView> {
+        let id = id.into();
+        let id = id.as_str();
         let head: Arc<str> = {
             let slot = self.slot(id)?;
             let held = slot.lock();
@@ -540,7 +545,7 @@ impl Dispatcher {
     /// How many callers reported the incident `id` belongs to (see
     /// [`incident`](Self::incident)): 1 plus its members. `None` for an
     /// unknown ticket.
-    pub fn callers(&self, id: &str) -> Option<u32> {
+    pub fn callers(&self, id: impl Into<TicketId>) -> Option<u32> {
         self.incident(id)
             .map(|view| u32::try_from(view.callers()).unwrap_or(u32::MAX))
     }

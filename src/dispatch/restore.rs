@@ -37,7 +37,13 @@ use crate::rules::Priority;
 #[error("cannot restore from event {index} (ticket {ticket}): {source}")]
 #[non_exhaustive]
 pub struct RestoreError {
-    /// The event's position in what was replayed, from 0.
+    /// The event's position in what was replayed, from 0: in
+    /// [`Dispatcher::restore`], the event's; from a journal, its record's
+    /// (snapshot items and log records counted alike — the journal error
+    /// around this one names the file and byte offset). An operation cut
+    /// off mid-way is completed once everything is replayed: when that
+    /// fails, the index is the number of items replayed (the failure is
+    /// after the last of them).
     pub index: u64,
     /// Its ticket.
     pub ticket: String,
@@ -56,6 +62,9 @@ pub(crate) struct Rebuild {
     /// The next work-list number: after every number a snapshot kept.
     next_queued: u64,
     latest: Option<Timestamp>,
+    /// How many items were replayed: the index errors after the replay
+    /// (completing cut-off operations) name.
+    end: u64,
 }
 
 /// A slot holding `record`, as the runtime keeps it.
@@ -86,6 +95,7 @@ impl Rebuild {
             source,
         };
         self.saw(event.at);
+        self.end = self.end.max(index.saturating_add(1));
         let queues = matches!(
             event.kind,
             EventKind::Dispatched { .. } | EventKind::LeaseExpired
@@ -166,6 +176,12 @@ impl Rebuild {
         self.purged.extend(fingerprints.iter().copied());
     }
 
+    /// Notes that `count` items were replayed (snapshot items included).
+    #[cfg(feature = "journal")]
+    pub(crate) fn replayed(&mut self, count: u64) {
+        self.end = self.end.max(count);
+    }
+
     fn saw(&mut self, at: Timestamp) {
         self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
     }
@@ -190,12 +206,12 @@ impl Rebuild {
         // Every index the records go into takes concurrent inserts: install
         // them on every core (a million tickets took 1.5 s on one).
         let records: Vec<(Arc<str>, Arc<Slot>)> = self.records.into_iter().collect();
+        let end = self.end;
         // Only tickets with something to report make an entry (most have
         // none): the list stays small for a million tickets.
         let found: Vec<Found> = records
             .into_par_iter()
-            .enumerate()
-            .map(|(index, (key, slot))| install_one(d, index as u64, key, slot, true))
+            .map(|(key, slot)| install_one(d, end, key, slot, true))
             .filter(|found| !matches!(found, Ok(f) if f.is_empty()))
             .collect::<Result<_, RestoreError>>()?;
         let (mut leases, mut memberships, mut linked, mut open) =
@@ -249,6 +265,7 @@ impl Found {
 
 /// Puts one restored ticket into the runtime: its indexes, then the
 /// registry. A linked ticket is handed back instead when `defer_linked`.
+/// `index` is what an error names: the end of the replay.
 fn install_one(
     d: &Dispatcher,
     index: u64,
@@ -340,7 +357,7 @@ fn complete(d: &Dispatcher, record: &mut TicketRecord, cut: CutOff) -> Result<()
         CutOff::Submit => {
             let agency = d
                 .next_agency(record, None)
-                .unwrap_or_else(|| "center:triage".into());
+                .unwrap_or_else(|| d.triage_code());
             match d.router().route(record.ticket()) {
                 Ok(decision) => (agency, decision.priority(), decision.deadline()),
                 Err(_) => (agency, Priority::Normal, record.received_at()),
@@ -381,7 +398,7 @@ pub(super) type Membership = (Arc<str>, Arc<str>, Timestamp);
 impl Dispatcher {
     /// The end of a restore, once every other ticket is installed: finishes
     /// the members whose head's operation was cut off (`linked`: every
-    /// ticket restored `Linked`, with its install index), rebuilds the
+    /// ticket restored `Linked`, with the index its errors name), rebuilds the
     /// incidents, and re-feeds the linker with `open` (the open tickets
     /// that are their own work items, with their time of receipt).
     pub(super) fn restore_incidents(

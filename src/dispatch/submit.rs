@@ -382,7 +382,7 @@ impl Dispatcher {
         };
         let mut record = TicketRecord::start(now, Arc::new(ticket), routing);
         let dispatched = EventKind::Dispatched {
-            agency: agency.clone(),
+            agency,
             priority,
             deadline,
         };
@@ -390,14 +390,15 @@ impl Dispatcher {
             .apply_owned(now, dispatched)
             .expect("a fresh record accepts Dispatched");
         record.queued = s.seq.fetch_add(1, Ordering::Relaxed);
+        let code = queue.code.clone();
         Ok(Pending {
             place: Place::Queued {
                 queued: record.queued,
                 queue,
             },
             receipt: Receipt {
-                id: key.to_string(),
-                agency,
+                id: key.clone().into(),
+                agency: code,
                 priority,
                 deadline,
                 incident: None,

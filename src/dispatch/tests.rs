@@ -96,7 +96,7 @@ fn closed_tickets_leave_the_deadline_index() {
     assert_eq!(deadlines(&d), N);
     // Moving a ticket keeps its one entry (its deadline does not change).
     for i in 0..5 {
-        d.reassign(&format!("T{i:02}"), TRIAGE, "lead", "triage it")
+        d.reassign(format!("T{i:02}"), TRIAGE, "lead", "triage it")
             .unwrap();
     }
     let c = d.claim(HUJIALOU, "w").unwrap().unwrap();

@@ -1,6 +1,7 @@
 //! The runtime's public value types: configuration, receipts, claims,
 //! errors and counts.
 
+use super::ids::{AgencyCode, TicketId};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -140,17 +141,17 @@ impl DispatchConfig {
 #[non_exhaustive]
 pub struct Receipt {
     /// The ticket id.
-    pub id: String,
+    pub id: TicketId,
     /// The agency holding it (for a ticket that joined an incident: the
     /// incident's).
-    pub agency: String,
+    pub agency: AgencyCode,
     /// Urgent or normal.
     pub priority: Priority,
     /// When it must be handled by.
     pub deadline: Timestamp,
     /// The head (first ticket) of the incident the ticket joined instead of
     /// being queued; `None` when it is its own work item.
-    pub incident: Option<String>,
+    pub incident: Option<TicketId>,
 }
 
 impl Receipt {
@@ -165,8 +166,8 @@ impl Receipt {
     /// assert_eq!((r.agency.as_str(), r.incident), ("city:gas", None));
     /// ```
     pub fn new(
-        id: impl Into<String>,
-        agency: impl Into<String>,
+        id: impl Into<TicketId>,
+        agency: impl Into<AgencyCode>,
         priority: Priority,
         deadline: Timestamp,
     ) -> Receipt {
@@ -198,7 +199,7 @@ impl Receipt {
 #[derive(Clone, Debug)]
 pub struct Claim {
     /// The ticket id.
-    pub id: String,
+    pub id: TicketId,
     /// The ticket itself (shared with the record, not copied).
     pub ticket: Arc<Ticket>,
     /// Urgent or normal.
@@ -418,9 +419,9 @@ pub struct Counts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Overdue {
     /// The ticket id.
-    pub id: String,
+    pub id: TicketId,
     /// The agency holding it.
-    pub agency: String,
+    pub agency: AgencyCode,
     /// The deadline it missed.
     pub deadline: Timestamp,
     /// Its state.

@@ -183,6 +183,8 @@
 //! the baseline in the same run. Appending many records per call is the
 //! cheapest way to speed up either policy.
 
+mod append;
+mod checkpoint;
 mod error;
 mod format;
 mod options;
@@ -209,10 +211,9 @@ pub use error::JournalError;
 pub use options::{JournalOptions, SyncPolicy};
 pub use report::{JournalStats, Recovery, RepairReport, Replayed, SnapshotReport, TornTail};
 
-use format::Batch;
 use recover::BoxError;
 use storage::{Disk, Storage};
-use writer::{Rotate, Segment, Shared, State, Writer};
+use writer::{Segment, Shared, State, Writer};
 
 /// A log sequence number: the index of a record in the journal, from 0.
 ///
@@ -421,255 +422,6 @@ impl Journal {
         ))
     }
 
-    /// Appends each payload as one record and waits until they are durable
-    /// per the [`SyncPolicy`]; returns the LSN of the last one.
-    ///
-    /// The records get consecutive LSNs in slice order and are never
-    /// interleaved with another call's. Concurrent calls share one `write`
-    /// and one `fdatasync`. Each record is atomic on a crash; the call as a
-    /// whole is not (see the module docs).
-    ///
-    /// # Errors
-    ///
-    /// * [`JournalError::EmptyRecord`] for no payload or an empty one, and
-    ///   [`JournalError::TooLarge`] for one over
-    ///   [`JournalOptions::max_record_bytes`]: nothing is appended.
-    /// * [`JournalError::Io`] if writing or syncing failed while this call
-    ///   waited, and [`JournalError::Failed`] if the journal failed before:
-    ///   see the module docs, *Durability*.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use hotline_router::journal::{Journal, JournalError, JournalOptions};
-    ///
-    /// let dir = std::env::temp_dir().join(format!("hotline-doc-append-{}", std::process::id()));
-    /// # let _ = std::fs::remove_dir_all(&dir);
-    /// let options = JournalOptions::new().max_record_bytes(4);
-    /// let (journal, _) = Journal::open(&dir, options, |_| Ok::<_, JournalError>(()))?;
-    /// assert_eq!(journal.append(&[b"one", b"two"])?, 1);
-    /// let err = journal.append(&[b"three"]).unwrap_err();
-    /// assert!(matches!(err, JournalError::TooLarge { bytes: 5, limit: 4 }));
-    /// assert_eq!(journal.append(&[b"four"])?, 2);
-    /// # drop(journal);
-    /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), JournalError>(())
-    /// ```
-    pub fn append(&self, payloads: &[&[u8]]) -> Result<Lsn, JournalError> {
-        let limit = self.inner.options.max_record_bytes;
-        if payloads.is_empty() {
-            return Err(JournalError::EmptyRecord);
-        }
-        for p in payloads {
-            if p.is_empty() {
-                return Err(JournalError::EmptyRecord);
-            }
-            if p.len() > limit as usize {
-                return Err(JournalError::TooLarge {
-                    bytes: p.len() as u64,
-                    limit,
-                });
-            }
-        }
-        // CRCs and copies happen here, outside the lock.
-        let mut batch = Batch::encode(payloads);
-        let shared = &self.inner.shared;
-        let mut st = shared.state.lock();
-        if let Some(f) = &st.failure {
-            return Err(f.to_failed());
-        }
-        let first = st.next_lsn;
-        let Some(end) = first.checked_add(batch.len()) else {
-            return Err(JournalError::Failed {
-                reason: "the LSN space is exhausted".into(),
-            });
-        };
-        batch.stamp(first);
-        batch.append_to(&mut st.pending);
-        st.next_lsn = end;
-        shared.work.notify_one();
-        let policy = self.inner.options.sync;
-        while st.durable(policy) < end {
-            if let Some(f) = &st.failure {
-                return Err(f.to_io());
-            }
-            shared.progress.wait(&mut st);
-        }
-        Ok(end - 1)
-    }
-
-    /// Waits until every record appended so far is `fdatasync`ed, whatever
-    /// the policy.
-    ///
-    /// # Errors
-    ///
-    /// As [`append`](Journal::append): `Io` if the sync failed, `Failed` if
-    /// the journal had failed before.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use hotline_router::journal::{Journal, JournalError, JournalOptions, SyncPolicy};
-    ///
-    /// let dir = std::env::temp_dir().join(format!("hotline-doc-sync-{}", std::process::id()));
-    /// # let _ = std::fs::remove_dir_all(&dir);
-    /// let options = JournalOptions::new().sync(SyncPolicy::Interval(Duration::from_secs(60)));
-    /// let (journal, _) = Journal::open(&dir, options, |_| Ok::<_, JournalError>(()))?;
-    /// journal.append(&[b"fast, in the page cache"])?;
-    /// journal.sync()?; // now on disk too
-    /// assert_eq!(journal.stats().syncs, 1);
-    /// # drop(journal);
-    /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), JournalError>(())
-    /// ```
-    pub fn sync(&self) -> Result<(), JournalError> {
-        let shared = &self.inner.shared;
-        let mut st = shared.state.lock();
-        if let Some(f) = &st.failure {
-            return Err(f.to_failed());
-        }
-        let target = st.next_lsn;
-        if st.synced >= target {
-            return Ok(());
-        }
-        st.sync_wanted = st.sync_wanted.max(target);
-        shared.work.notify_one();
-        while st.synced < target {
-            if let Some(f) = &st.failure {
-                return Err(f.to_io());
-            }
-            shared.progress.wait(&mut st);
-        }
-        Ok(())
-    }
-
-    /// Starts a snapshot: returns `L0`, the next LSN to be assigned, once
-    /// every record below it is synced and the writer has started a new
-    /// segment at `L0` (even if no record follows).
-    ///
-    /// Capture the state as of `L0` and pass it to
-    /// [`write_snapshot`](Journal::write_snapshot). Appends may continue
-    /// meanwhile; they get LSNs from `L0` on and land in the new segment.
-    ///
-    /// # Errors
-    ///
-    /// As [`sync`](Journal::sync): `Io` or `Failed`.
-    ///
-    /// # Example
-    ///
-    /// See [`write_snapshot`](Journal::write_snapshot).
-    pub fn begin_snapshot(&self) -> Result<Lsn, JournalError> {
-        let _serial = self.inner.snapshot.lock();
-        let shared = &self.inner.shared;
-        let mut st = shared.state.lock();
-        if let Some(f) = &st.failure {
-            return Err(f.to_failed());
-        }
-        let at = st.next_lsn;
-        let done = st.rotations + 1;
-        st.rotate = Some(Rotate {
-            at,
-            split: st.pending.len(),
-        });
-        shared.work.notify_one();
-        while st.rotations < done {
-            if let Some(f) = &st.failure {
-                return Err(f.to_io());
-            }
-            shared.progress.wait(&mut st);
-        }
-        Ok(at)
-    }
-
-    /// Writes the snapshot at `from` (the LSN
-    /// [`begin_snapshot`](Journal::begin_snapshot) returned) from `items`,
-    /// then deletes every segment whose records are all below `from` (never
-    /// the one being appended to) and every older snapshot.
-    ///
-    /// `items` is streamed to the file, never collected. The snapshot is
-    /// written to a `.tmp` file, synced, renamed and the directory synced,
-    /// so a crash leaves either the old snapshot or the new one, whole.
-    ///
-    /// # Errors
-    ///
-    /// * [`JournalError::SnapshotLsn`] if `from` is below the current
-    ///   snapshot's LSN or above the synced log.
-    /// * [`JournalError::TooLarge`] if an item is over
-    ///   [`JournalOptions::max_record_bytes`]; no snapshot is written.
-    /// * [`JournalError::Io`] if writing fails; no snapshot is written, and
-    ///   the journal itself is unaffected. If deleting obsolete files fails
-    ///   after the snapshot was renamed, the snapshot stands: calling again
-    ///   with the same `from` is safe.
-    /// * [`JournalError::Failed`] if the journal had failed.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use hotline_router::journal::{Journal, JournalError, JournalOptions, Replayed};
-    ///
-    /// let dir = std::env::temp_dir().join(format!("hotline-doc-snapshot-{}", std::process::id()));
-    /// # let _ = std::fs::remove_dir_all(&dir);
-    /// let (journal, _) = Journal::open(&dir, JournalOptions::new(), |_| Ok::<_, JournalError>(()))?;
-    /// let mut total = 0u64;
-    /// for n in 1..=100u64 {
-    ///     journal.append(&[&n.to_le_bytes()])?;
-    ///     total += n;
-    /// }
-    /// let from = journal.begin_snapshot()?;
-    /// journal.append(&[&1000u64.to_le_bytes()])?; // after the snapshot's LSN
-    /// journal.write_snapshot(from, [total.to_le_bytes().to_vec()])?;
-    /// drop(journal);
-    ///
-    /// // Restore: the snapshot's sum, then only the record after it.
-    /// let mut sum = 0u64;
-    /// let (_, recovery) = Journal::open(&dir, JournalOptions::new(), |r| {
-    ///     let bytes = match r {
-    ///         Replayed::Snapshot(item) => item,
-    ///         Replayed::Log { payload, .. } => payload,
-    ///         _ => return Err("unknown kind"),
-    ///     };
-    ///     sum += u64::from_le_bytes(bytes.try_into().map_err(|_| "not 8 bytes")?);
-    ///     Ok(())
-    /// })?;
-    /// assert_eq!(sum, 5050 + 1000);
-    /// assert_eq!((recovery.snapshot_lsn, recovery.log_records), (Some(100), 1));
-    /// # std::fs::remove_dir_all(&dir).unwrap();
-    /// # Ok::<(), JournalError>(())
-    /// ```
-    pub fn write_snapshot<I>(&self, from: Lsn, items: I) -> Result<SnapshotReport, JournalError>
-    where
-        I: IntoIterator<Item = Vec<u8>>,
-    {
-        let _serial = self.inner.snapshot.lock();
-        let shared = &self.inner.shared;
-        {
-            let st = shared.state.lock();
-            if let Some(f) = &st.failure {
-                return Err(f.to_failed());
-            }
-            let (min, max) = (st.snapshot_lsn.unwrap_or(0), st.synced);
-            if from < min || from > max {
-                return Err(JournalError::SnapshotLsn {
-                    lsn: from,
-                    min,
-                    max,
-                });
-            }
-        }
-        let dir = &self.inner.dir;
-        let (items, bytes) =
-            snapshot::write(dir, from, items, self.inner.options.max_record_bytes)?;
-        shared.state.lock().snapshot_lsn = Some(from);
-        let segments_removed = remove_obsolete(dir, from)?;
-        Ok(SnapshotReport {
-            lsn: from,
-            items,
-            bytes,
-            segments_removed,
-        })
-    }
-
     /// Counters since open; see [`JournalStats`].
     pub fn stats(&self) -> JournalStats {
         self.inner.shared.state.lock().stats
@@ -735,30 +487,6 @@ impl Journal {
     pub fn repair(dir: impl AsRef<Path>) -> Result<RepairReport, JournalError> {
         repair::repair(dir.as_ref())
     }
-}
-
-/// After a snapshot at `from`: deletes segments whose successor starts at or
-/// below `from` (so the newest segment is never deleted) and older
-/// snapshots. Returns the number of segments deleted.
-fn remove_obsolete(dir: &Path, from: Lsn) -> Result<usize, JournalError> {
-    let listing = recover::list(dir)?;
-    let segments = listing
-        .segments
-        .windows(2)
-        .take_while(|w| w[1].0 <= from)
-        .map(|w| &w[0].1);
-    let snapshots = listing
-        .snapshots
-        .iter()
-        .filter(|(lsn, _)| *lsn < from)
-        .map(|(_, p)| p);
-    let mut removed = 0;
-    for path in segments.chain(snapshots) {
-        std::fs::remove_file(path).map_err(|e| JournalError::io(path, "remove", e))?;
-        removed += usize::from(path.extension().is_some_and(|e| e == "log"));
-    }
-    storage::sync_dir(dir).map_err(|e| JournalError::io(dir, "fsync directory", e))?;
-    Ok(removed)
 }
 
 impl fmt::Debug for Journal {

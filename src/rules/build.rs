@@ -73,6 +73,7 @@ impl RuleSet {
             district_base: 0,
             dept_count: routing.district_departments.len(),
             street_base: 0,
+            gov: None,
         };
         rs.add_agency("center:triage".into(), routing.triage_name.clone())?;
         for dept in routing.district_departments.keys() {
@@ -97,6 +98,7 @@ impl RuleSet {
             rs.add_agency(format!("street:{}", s.code()), s.name().to_string())?;
         }
         let gov = depts.iter().position(|d| d.as_str() == "gov");
+        rs.gov = gov;
         check_sla(&routing.default_sla, "default_sla")?;
 
         // Category handlers.

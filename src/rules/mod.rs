@@ -58,6 +58,9 @@ pub struct RuleSet {
     district_base: usize,
     dept_count: usize,
     street_base: usize,
+    /// The `gov` department's index, where unplaced street matters and
+    /// returned tickets fall back to.
+    gov: Option<usize>,
 }
 
 impl RuleSet {
@@ -102,6 +105,43 @@ impl RuleSet {
             .iter()
             .enumerate()
             .map(|(i, a)| (AgencyId(i as u32), a))
+    }
+
+    /// Human triage (`center:triage`): where a ticket goes when nothing
+    /// else takes it.
+    pub fn triage(&self) -> AgencyId {
+        AgencyId(0)
+    }
+
+    /// The agencies a ticket falls back to, in order, once its handlers
+    /// (lead and co-handlers) have refused it: the district's `gov` office
+    /// when the district is known and the rules have a `gov` department,
+    /// then [`triage`](Self::triage).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use hotline_router::Router;
+    ///
+    /// let router = Router::beijing();
+    /// let (rules, j) = (router.rules(), router.jurisdictions());
+    /// let (chaoyang, _) = j.districts().find(|(_, d)| d.code() == "110105").unwrap();
+    /// let codes: Vec<&str> = rules.fallbacks_for(Some(chaoyang)).map(|a| rules.agency(a).code()).collect();
+    /// assert_eq!(codes, ["district:110105:gov", "center:triage"]);
+    /// let codes: Vec<&str> = rules.fallbacks_for(None).map(|a| rules.agency(a).code()).collect();
+    /// assert_eq!(codes, ["center:triage"]);
+    /// ```
+    pub fn fallbacks_for(
+        &self,
+        district: Option<DistrictId>,
+    ) -> impl Iterator<Item = AgencyId> + '_ {
+        let gov = district
+            .zip(self.gov)
+            .filter(|(d, _)| d.as_usize() < self.districts)
+            .map(|(d, k)| {
+                AgencyId((self.district_base + d.as_usize() * self.dept_count + k) as u32)
+            });
+        gov.into_iter().chain(std::iter::once(self.triage()))
     }
 
     /// The note of override rule `i`, if it has one.

@@ -60,9 +60,9 @@ pub(crate) async fn post(state: AppState, format: Format, pairs: Pairs) -> Respo
     match submitted {
         Ok((receipt, requested)) => {
             let notice = notice(&router, &receipt.agency, receipt.deadline);
-            state.open311().insert(requested, receipt.id.clone());
+            state.open311().insert(requested, receipt.id.to_string());
             let record = Record::new()
-                .field("service_request_id", receipt.id)
+                .field("service_request_id", String::from(receipt.id))
                 .field("service_notice", notice)
                 .field("account_id", account_id);
             wire::list(

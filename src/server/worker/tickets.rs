@@ -114,7 +114,7 @@ pub(crate) async fn claim(
             callers,
             ..
         }) => Json(ClaimView {
-            id,
+            id: id.into(),
             agency,
             priority,
             deadline,
@@ -478,8 +478,8 @@ pub(crate) async fn overdue(
                 .filter(|o| only.as_deref().is_none_or(|a| a == o.agency))
                 .map(|o| OverdueItem {
                     overdue_seconds: seconds(o.deadline, now),
-                    id: o.id,
-                    agency: o.agency,
+                    id: o.id.into(),
+                    agency: o.agency.into(),
                     deadline: o.deadline,
                     state: o.state,
                 })
