@@ -15,7 +15,7 @@ use std::io::{self, BufRead, Read, Write};
 
 use serde::Serialize;
 
-use crate::router::{DecisionRecord, Router};
+use crate::router::{DecisionRecord, RecordScratch, Router};
 use crate::ticket::Ticket;
 
 /// The output line for an input line that could not be parsed or routed.
@@ -72,21 +72,64 @@ pub fn route_line(
     line: &[u8],
     line_no: u64,
 ) -> Result<DecisionRecord, ErrorRecord> {
-    let error = |id: Option<String>, error: String| ErrorRecord {
-        id,
-        line: line_no,
-        error,
-    };
-    let ticket: Ticket = serde_json::from_slice(line).map_err(|e| {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            error(None, "empty line: expected a JSON ticket".into())
-        } else {
-            error(id_of(line), format!("invalid ticket: {e}"))
-        }
-    })?;
+    let ticket = parse_ticket(line, line_no)?;
     match router.route(&ticket) {
         Ok(decision) => Ok(decision.to_record(&ticket.id)),
-        Err(e) => Err(error(Some(ticket.id), e.to_string())),
+        Err(e) => Err(ErrorRecord {
+            id: Some(ticket.id),
+            line: line_no,
+            error: e.to_string(),
+        }),
+    }
+}
+
+/// The ticket of an input line, or the error line answering it.
+fn parse_ticket(line: &[u8], line_no: u64) -> Result<Ticket, ErrorRecord> {
+    serde_json::from_slice(line).map_err(|e| {
+        let (id, error) = if line.iter().all(u8::is_ascii_whitespace) {
+            (None, "empty line: expected a JSON ticket".to_string())
+        } else {
+            (id_of(line), format!("invalid ticket: {e}"))
+        };
+        ErrorRecord {
+            id,
+            line: line_no,
+            error,
+        }
+    })
+}
+
+/// Routes one line and writes its output line, without its newline:
+/// what [`route_line`] returns, serialized, but written straight from the
+/// decision through buffers reused from line to line. Returns whether the
+/// line was routed (`false`: an error line was written).
+fn write_line<W: Write>(
+    router: &Router,
+    line: Result<Vec<u8>, LineTooLong>,
+    line_no: u64,
+    scratch: &mut RecordScratch,
+    output: &mut W,
+) -> io::Result<bool> {
+    let routed = line.map_err(ErrorRecord::from).and_then(|bytes| {
+        let ticket = parse_ticket(&bytes, line_no)?;
+        match router.route(&ticket) {
+            Ok(decision) => Ok((ticket, decision)),
+            Err(e) => Err(ErrorRecord {
+                id: Some(ticket.id),
+                line: line_no,
+                error: e.to_string(),
+            }),
+        }
+    });
+    match routed {
+        Ok((ticket, decision)) => {
+            decision.write_record(&ticket.id, scratch, &mut *output)?;
+            Ok(true)
+        }
+        Err(record) => {
+            serde_json::to_writer(&mut *output, &record)?;
+            Ok(false)
+        }
     }
 }
 
@@ -139,20 +182,13 @@ pub fn route_lines_capped<R: BufRead, W: Write>(
     max_line_bytes: usize,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
+    let mut scratch = RecordScratch::default();
     for line in lines_capped(input, max_line_bytes) {
         let (n, bytes) = line?;
-        let routed = bytes
-            .map_err(ErrorRecord::from)
-            .and_then(|bytes| route_line(router, &bytes, n));
-        match routed {
-            Ok(record) => {
-                summary.routed += 1;
-                serde_json::to_writer(&mut output, &record)?;
-            }
-            Err(record) => {
-                summary.errors += 1;
-                serde_json::to_writer(&mut output, &record)?;
-            }
+        if write_line(router, bytes, n, &mut scratch, &mut output)? {
+            summary.routed += 1;
+        } else {
+            summary.errors += 1;
         }
         output.write_all(b"\n")?;
     }

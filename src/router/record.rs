@@ -1,11 +1,17 @@
 //! [`DecisionRecord`], the owned output line, and [`ClassifiedBy`].
 
+use std::fmt::Write as _;
+
+use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::language::LanguageService;
 use crate::classify::Domain;
 use crate::locate::LocatedBy;
 use crate::rules::Priority;
+
+use super::decision::ExplainLines;
+use super::Decision;
 
 /// A decision as owned data: the line `examples/route` writes.
 ///
@@ -95,4 +101,119 @@ pub enum ClassifiedBy {
     /// The caller chose the category ([`Ticket::category`]); keywords still
     /// decide urgency.
     Caller,
+}
+
+/// Buffers reused from line to line by [`Decision::write_record`]: the
+/// explain lines and the deadline text.
+#[derive(Debug, Default)]
+pub(crate) struct RecordScratch {
+    explain: ExplainLines,
+    deadline: String,
+}
+
+/// A [`DecisionRecord`] borrowed from a decision: serializes to the same
+/// bytes without copying a code into a `String` of its own.
+struct RecordView<'a> {
+    decision: &'a Decision,
+    id: &'a str,
+    scratch: &'a RecordScratch,
+}
+
+/// A sequence serialized from an iterator made on demand.
+struct Seq<F>(F);
+
+impl<F, I> Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+impl Serialize for RecordView<'_> {
+    /// Field for field what `#[derive(Serialize)]` writes for
+    /// [`DecisionRecord`] (tests/jsonl_view.rs compares the bytes).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.decision;
+        let router = &d.router;
+        let rules = router.rules();
+        let building = d.building_code();
+        let fields = if building.is_some() { 19 } else { 18 };
+        let mut st = s.serialize_struct("DecisionRecord", fields)?;
+        st.serialize_field("id", self.id)?;
+        st.serialize_field("category", d.category().code())?;
+        st.serialize_field("domain", &d.domain())?;
+        st.serialize_field(
+            "categories",
+            &Seq(|| {
+                std::iter::once(d.category().code()).chain(
+                    d.classification
+                        .secondary()
+                        .iter()
+                        .map(|c| router.category(*c).code()),
+                )
+            }),
+        )?;
+        st.serialize_field("confidence", &record_confidence(d))?;
+        st.serialize_field("classified_by", &d.verdict.by)?;
+        st.serialize_field("low_confidence", &d.low_confidence)?;
+        st.serialize_field("district", &d.district_code())?;
+        st.serialize_field("street", &d.street_code())?;
+        st.serialize_field("community", &d.community_code())?;
+        if let Some(b) = building {
+            st.serialize_field("building", b)?;
+        } else {
+            st.skip_field("building")?;
+        }
+        st.serialize_field("located_by", &d.located_by())?;
+        st.serialize_field("agency", d.agency_code())?;
+        st.serialize_field(
+            "co_agencies",
+            &Seq(|| d.co_agencies().iter().map(|a| rules.agency(*a).code())),
+        )?;
+        st.serialize_field("priority", &d.priority)?;
+        st.serialize_field("deadline", self.scratch.deadline.as_str())?;
+        st.serialize_field("language", d.language.code())?;
+        st.serialize_field("language_service", &d.language.service())?;
+        st.serialize_field("explain", &Seq(|| self.scratch.explain.iter()))?;
+        st.end()
+    }
+}
+
+/// The record's confidence: the model's, rounded to 4 decimals.
+pub(super) fn record_confidence(d: &Decision) -> Option<f64> {
+    d.verdict
+        .confidence
+        .map(|p| (f64::from(p) * 1e4).round() / 1e4)
+}
+
+impl Decision {
+    /// Writes [`Decision::to_record`]`(id)` as JSON to `out`, byte for byte
+    /// what `serde_json` writes for the record, through buffers in
+    /// `scratch` instead of a record's owned strings.
+    pub(crate) fn write_record<W: std::io::Write>(
+        &self,
+        id: &str,
+        scratch: &mut RecordScratch,
+        out: W,
+    ) -> serde_json::Result<()> {
+        self.explain_into(&mut scratch.explain);
+        scratch.deadline.clear();
+        let _ = write!(
+            scratch.deadline,
+            "{}",
+            self.deadline
+                .to_zoned(self.router.time_zone().clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        );
+        let view = RecordView {
+            decision: self,
+            id,
+            scratch,
+        };
+        serde_json::to_writer(out, &view)
+    }
 }
