@@ -105,13 +105,13 @@ fn parse_ticket(line: &[u8], line_no: u64) -> Result<Ticket, ErrorRecord> {
 /// line was routed (`false`: an error line was written).
 fn write_line<W: Write>(
     router: &Router,
-    line: Result<Vec<u8>, LineTooLong>,
+    line: Result<&[u8], LineTooLong>,
     line_no: u64,
     scratch: &mut RecordScratch,
     output: &mut W,
 ) -> io::Result<bool> {
     let routed = line.map_err(ErrorRecord::from).and_then(|bytes| {
-        let ticket = parse_ticket(&bytes, line_no)?;
+        let ticket = parse_ticket(bytes, line_no)?;
         match router.route(&ticket) {
             Ok(decision) => Ok((ticket, decision)),
             Err(e) => Err(ErrorRecord {
@@ -183,8 +183,10 @@ pub fn route_lines_capped<R: BufRead, W: Write>(
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
     let mut scratch = RecordScratch::default();
-    for line in lines_capped(input, max_line_bytes) {
-        let (n, bytes) = line?;
+    let mut lines = lines_capped(input, max_line_bytes);
+    while let Some(line) = lines.advance() {
+        let (n, read) = line?;
+        let bytes = read.map(|()| lines.buf.as_slice());
         if write_line(router, bytes, n, &mut scratch, &mut output)? {
             summary.routed += 1;
         } else {
@@ -323,6 +325,18 @@ impl<R: BufRead> Iterator for Lines<R> {
     type Item = io::Result<Line>;
 
     fn next(&mut self) -> Option<io::Result<Line>> {
+        Some(
+            self.advance()?
+                .map(|(n, line)| (n, line.map(|()| std::mem::take(&mut self.buf)))),
+        )
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Reads the next line into `self.buf` (cleared first, and kept: a
+    /// caller that only borrows the line reuses its memory), or `None` at
+    /// the end of the input.
+    fn advance(&mut self) -> Option<io::Result<(u64, Result<(), LineTooLong>)>> {
         let first = self.number == 0;
         // Room for a CR, and for a BOM on the first line: both are removed.
         let slack = 1 + if first { BOM.len() } else { 0 };
@@ -367,11 +381,9 @@ impl<R: BufRead> Iterator for Lines<R> {
                 }),
             )));
         }
-        Some(Ok((line, Ok(std::mem::take(&mut self.buf)))))
+        Some(Ok((line, Ok(()))))
     }
-}
 
-impl<R: BufRead> Lines<R> {
     /// Skips the input up to and with the next newline, in the reader's own
     /// buffer: nothing of it is held.
     fn skip_rest(&mut self) -> io::Result<()> {
