@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
-use serde::ser::{SerializeStruct, Serializer};
+use std::io::{self, Write};
+
+use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::language::LanguageService;
@@ -111,14 +113,6 @@ pub(crate) struct RecordScratch {
     deadline: String,
 }
 
-/// A [`DecisionRecord`] borrowed from a decision: serializes to the same
-/// bytes without copying a code into a `String` of its own.
-struct RecordView<'a> {
-    decision: &'a Decision,
-    id: &'a str,
-    scratch: &'a RecordScratch,
-}
-
 /// A sequence serialized from an iterator made on demand.
 struct Seq<F>(F);
 
@@ -133,56 +127,6 @@ where
     }
 }
 
-impl Serialize for RecordView<'_> {
-    /// Field for field what `#[derive(Serialize)]` writes for
-    /// [`DecisionRecord`] (tests/jsonl_view.rs compares the bytes).
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let d = self.decision;
-        let router = &d.router;
-        let rules = router.rules();
-        let building = d.building_code();
-        let fields = if building.is_some() { 19 } else { 18 };
-        let mut st = s.serialize_struct("DecisionRecord", fields)?;
-        st.serialize_field("id", self.id)?;
-        st.serialize_field("category", d.category().code())?;
-        st.serialize_field("domain", &d.domain())?;
-        st.serialize_field(
-            "categories",
-            &Seq(|| {
-                std::iter::once(d.category().code()).chain(
-                    d.classification
-                        .secondary()
-                        .iter()
-                        .map(|c| router.category(*c).code()),
-                )
-            }),
-        )?;
-        st.serialize_field("confidence", &record_confidence(d))?;
-        st.serialize_field("classified_by", &d.verdict.by)?;
-        st.serialize_field("low_confidence", &d.low_confidence)?;
-        st.serialize_field("district", &d.district_code())?;
-        st.serialize_field("street", &d.street_code())?;
-        st.serialize_field("community", &d.community_code())?;
-        if let Some(b) = building {
-            st.serialize_field("building", b)?;
-        } else {
-            st.skip_field("building")?;
-        }
-        st.serialize_field("located_by", &d.located_by())?;
-        st.serialize_field("agency", d.agency_code())?;
-        st.serialize_field(
-            "co_agencies",
-            &Seq(|| d.co_agencies().iter().map(|a| rules.agency(*a).code())),
-        )?;
-        st.serialize_field("priority", &d.priority)?;
-        st.serialize_field("deadline", self.scratch.deadline.as_str())?;
-        st.serialize_field("language", d.language.code())?;
-        st.serialize_field("language_service", &d.language.service())?;
-        st.serialize_field("explain", &Seq(|| self.scratch.explain.iter()))?;
-        st.end()
-    }
-}
-
 /// The record's confidence: the model's, rounded to 4 decimals.
 pub(super) fn record_confidence(d: &Decision) -> Option<f64> {
     d.verdict
@@ -192,14 +136,17 @@ pub(super) fn record_confidence(d: &Decision) -> Option<f64> {
 
 impl Decision {
     /// Writes [`Decision::to_record`]`(id)` as JSON to `out`, byte for byte
-    /// what `serde_json` writes for the record, through buffers in
-    /// `scratch` instead of a record's owned strings.
-    pub(crate) fn write_record<W: std::io::Write>(
+    /// what `serde_json` writes for the record (tests/jsonl_view.rs
+    /// compares them), without a record's owned strings: the field names
+    /// are written as they are (serde_json would escape each name, every
+    /// line), each value is serialized by serde_json from the decision, and
+    /// the explain lines and deadline go through buffers in `scratch`.
+    pub(crate) fn write_record<W: Write>(
         &self,
         id: &str,
         scratch: &mut RecordScratch,
-        out: W,
-    ) -> serde_json::Result<()> {
+        mut out: W,
+    ) -> io::Result<()> {
         self.explain_into(&mut scratch.explain);
         scratch.deadline.clear();
         let _ = write!(
@@ -209,11 +156,46 @@ impl Decision {
                 .to_zoned(self.router.time_zone().clone())
                 .strftime("%Y-%m-%dT%H:%M:%S%:z")
         );
-        let view = RecordView {
-            decision: self,
-            id,
-            scratch,
+        let router = &self.router;
+        let rules = router.rules();
+        let w = &mut out;
+        field(w, b"{\"id\":", id)?;
+        field(w, b",\"category\":", self.category().code())?;
+        field(w, b",\"domain\":", &self.domain())?;
+        let categories = || {
+            std::iter::once(self.category().code()).chain(
+                self.classification
+                    .secondary()
+                    .iter()
+                    .map(|c| router.category(*c).code()),
+            )
         };
-        serde_json::to_writer(out, &view)
+        field(w, b",\"categories\":", &Seq(categories))?;
+        field(w, b",\"confidence\":", &record_confidence(self))?;
+        field(w, b",\"classified_by\":", &self.verdict.by)?;
+        field(w, b",\"low_confidence\":", &self.low_confidence)?;
+        field(w, b",\"district\":", &self.district_code())?;
+        field(w, b",\"street\":", &self.street_code())?;
+        field(w, b",\"community\":", &self.community_code())?;
+        if let Some(b) = self.building_code() {
+            field(w, b",\"building\":", b)?;
+        }
+        field(w, b",\"located_by\":", &self.located_by())?;
+        field(w, b",\"agency\":", self.agency_code())?;
+        let co = || self.co_agencies().iter().map(|a| rules.agency(*a).code());
+        field(w, b",\"co_agencies\":", &Seq(co))?;
+        field(w, b",\"priority\":", &self.priority)?;
+        field(w, b",\"deadline\":", scratch.deadline.as_str())?;
+        field(w, b",\"language\":", self.language.code())?;
+        field(w, b",\"language_service\":", &self.language.service())?;
+        field(w, b",\"explain\":", &Seq(|| scratch.explain.iter()))?;
+        w.write_all(b"}")
     }
+}
+
+/// Writes `name` (the JSON up to the value) as it is, then `value` as
+/// serde_json serializes it.
+fn field<W: Write, T: Serialize + ?Sized>(w: &mut W, name: &[u8], value: &T) -> io::Result<()> {
+    w.write_all(name)?;
+    serde_json::to_writer(&mut *w, value).map_err(io::Error::from)
 }
