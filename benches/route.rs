@@ -296,9 +296,74 @@ fn bench_generated_keywords(c: &mut Criterion) {
     g.finish();
 }
 
+/// Issue 11's "per-line cost beyond routing" for `hotline route`: the same
+/// generated lines, keywords alone, in one run: routing the parsed tickets
+/// only; parsing the lines only; route plus the owned `DecisionRecord` and
+/// its serialization (the former per-line path); and `jsonl::route_lines`,
+/// the whole of what `hotline route` does per line (parse, route, write the
+/// decision) into a sink.
+fn bench_jsonl(c: &mut Criterion) {
+    let router = Router::builder()
+        .without_model()
+        .build(RouterConfig::beijing())
+        .expect("the Beijing configuration builds");
+    let workload = WorkloadBuilder::new(7).per_day(20_000).build(&router);
+    let tickets: Vec<Ticket> = workload.day(2).filter_map(Generated::into_ticket).collect();
+    let input: String = tickets
+        .iter()
+        .map(|t| serde_json::to_string(t).expect("a ticket serializes") + "\n")
+        .collect();
+    let routed = tickets.iter().filter(|t| router.route(t).is_ok()).count() as u64;
+    let mut g = c.benchmark_group("jsonl_keywords");
+    g.throughput(Throughput::Elements(tickets.len() as u64));
+    g.bench_function("route_only", |b| {
+        b.iter(|| {
+            tickets
+                .iter()
+                .filter(|t| router.route(black_box(t)).is_ok())
+                .count()
+        })
+    });
+    g.bench_function("parse_only", |b| {
+        b.iter(|| {
+            input
+                .lines()
+                .filter(|l| serde_json::from_str::<Ticket>(black_box(l)).is_ok())
+                .count()
+        })
+    });
+    g.bench_function("route_to_record_serialize", |b| {
+        let mut out = Vec::with_capacity(1 << 16);
+        b.iter(|| {
+            out.clear();
+            for t in &tickets {
+                if let Ok(d) = router.route(black_box(t)) {
+                    serde_json::to_writer(&mut out, &d.to_record(&t.id)).expect("serializes");
+                    out.push(b'\n');
+                }
+            }
+            out.len()
+        })
+    });
+    g.bench_function("route_lines", |b| {
+        b.iter(|| {
+            let summary = hotline_router::jsonl::route_lines(
+                &router,
+                black_box(input.as_bytes()),
+                std::io::sink(),
+            )
+            .expect("a sink does not fail");
+            assert_eq!(summary.routed, routed);
+            summary.routed
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_generated_keywords,
+    bench_jsonl,
     bench_classify,
     bench_locate_point,
     bench_locate_address,

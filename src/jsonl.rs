@@ -15,7 +15,7 @@ use std::io::{self, BufRead, Read, Write};
 
 use serde::Serialize;
 
-use crate::router::{DecisionRecord, Router};
+use crate::router::{DecisionRecord, RecordScratch, Router};
 use crate::ticket::Ticket;
 
 /// The output line for an input line that could not be parsed or routed.
@@ -72,21 +72,64 @@ pub fn route_line(
     line: &[u8],
     line_no: u64,
 ) -> Result<DecisionRecord, ErrorRecord> {
-    let error = |id: Option<String>, error: String| ErrorRecord {
-        id,
-        line: line_no,
-        error,
-    };
-    let ticket: Ticket = serde_json::from_slice(line).map_err(|e| {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            error(None, "empty line: expected a JSON ticket".into())
-        } else {
-            error(id_of(line), format!("invalid ticket: {e}"))
-        }
-    })?;
+    let ticket = parse_ticket(line, line_no)?;
     match router.route(&ticket) {
         Ok(decision) => Ok(decision.to_record(&ticket.id)),
-        Err(e) => Err(error(Some(ticket.id), e.to_string())),
+        Err(e) => Err(ErrorRecord {
+            id: Some(ticket.id),
+            line: line_no,
+            error: e.to_string(),
+        }),
+    }
+}
+
+/// The ticket of an input line, or the error line answering it.
+fn parse_ticket(line: &[u8], line_no: u64) -> Result<Ticket, ErrorRecord> {
+    serde_json::from_slice(line).map_err(|e| {
+        let (id, error) = if line.iter().all(u8::is_ascii_whitespace) {
+            (None, "empty line: expected a JSON ticket".to_string())
+        } else {
+            (id_of(line), format!("invalid ticket: {e}"))
+        };
+        ErrorRecord {
+            id,
+            line: line_no,
+            error,
+        }
+    })
+}
+
+/// Routes one line and writes its output line, without its newline:
+/// what [`route_line`] returns, serialized, but written straight from the
+/// decision through buffers reused from line to line. Returns whether the
+/// line was routed (`false`: an error line was written).
+fn write_line<W: Write>(
+    router: &Router,
+    line: Result<&[u8], LineTooLong>,
+    line_no: u64,
+    scratch: &mut RecordScratch,
+    output: &mut W,
+) -> io::Result<bool> {
+    let routed = line.map_err(ErrorRecord::from).and_then(|bytes| {
+        let ticket = parse_ticket(bytes, line_no)?;
+        match router.route(&ticket) {
+            Ok(decision) => Ok((ticket, decision)),
+            Err(e) => Err(ErrorRecord {
+                id: Some(ticket.id),
+                line: line_no,
+                error: e.to_string(),
+            }),
+        }
+    });
+    match routed {
+        Ok((ticket, decision)) => {
+            decision.write_record(&ticket.id, scratch, &mut *output)?;
+            Ok(true)
+        }
+        Err(record) => {
+            serde_json::to_writer(&mut *output, &record)?;
+            Ok(false)
+        }
     }
 }
 
@@ -139,20 +182,15 @@ pub fn route_lines_capped<R: BufRead, W: Write>(
     max_line_bytes: usize,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    for line in lines_capped(input, max_line_bytes) {
-        let (n, bytes) = line?;
-        let routed = bytes
-            .map_err(ErrorRecord::from)
-            .and_then(|bytes| route_line(router, &bytes, n));
-        match routed {
-            Ok(record) => {
-                summary.routed += 1;
-                serde_json::to_writer(&mut output, &record)?;
-            }
-            Err(record) => {
-                summary.errors += 1;
-                serde_json::to_writer(&mut output, &record)?;
-            }
+    let mut scratch = RecordScratch::default();
+    let mut lines = lines_capped(input, max_line_bytes);
+    while let Some(line) = lines.advance() {
+        let (n, read) = line?;
+        let bytes = read.map(|()| lines.buf.as_slice());
+        if write_line(router, bytes, n, &mut scratch, &mut output)? {
+            summary.routed += 1;
+        } else {
+            summary.errors += 1;
         }
         output.write_all(b"\n")?;
     }
@@ -287,6 +325,18 @@ impl<R: BufRead> Iterator for Lines<R> {
     type Item = io::Result<Line>;
 
     fn next(&mut self) -> Option<io::Result<Line>> {
+        Some(
+            self.advance()?
+                .map(|(n, line)| (n, line.map(|()| std::mem::take(&mut self.buf)))),
+        )
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    /// Reads the next line into `self.buf` (cleared first, and kept: a
+    /// caller that only borrows the line reuses its memory), or `None` at
+    /// the end of the input.
+    fn advance(&mut self) -> Option<io::Result<(u64, Result<(), LineTooLong>)>> {
         let first = self.number == 0;
         // Room for a CR, and for a BOM on the first line: both are removed.
         let slack = 1 + if first { BOM.len() } else { 0 };
@@ -331,11 +381,9 @@ impl<R: BufRead> Iterator for Lines<R> {
                 }),
             )));
         }
-        Some(Ok((line, Ok(std::mem::take(&mut self.buf)))))
+        Some(Ok((line, Ok(()))))
     }
-}
 
-impl<R: BufRead> Lines<R> {
     /// Skips the input up to and with the next newline, in the reader's own
     /// buffer: nothing of it is held.
     fn skip_rest(&mut self) -> io::Result<()> {

@@ -1,5 +1,7 @@
 //! [`Decision`]: one routing decision and its explanation.
 
+use std::fmt::{self, Write as _};
+
 use jiff::Timestamp;
 
 use crate::classify::language::{Language, LanguageService};
@@ -206,83 +208,97 @@ impl Decision {
     /// Short human-readable reasons, in pipeline order: category, urgency,
     /// location, rule, fallback, deadline, language.
     pub fn explain(&self) -> Vec<String> {
+        let mut lines = ExplainLines::default();
+        self.explain_into(&mut lines);
+        lines.iter().map(str::to_string).collect()
+    }
+
+    /// [`Decision::explain`] written into `out` (cleared first): one buffer
+    /// for every line, reused from ticket to ticket by the JSON Lines writer.
+    pub(crate) fn explain_into(&self, out: &mut ExplainLines) {
+        out.clear();
         let r = &self.router;
         let c = &self.classification;
         let classifier = r.classifier();
         let j = r.jurisdictions();
-        let dname = |d: DistrictId| format!("{} {}", j.district(d).name(), j.district(d).code());
-        let mut out = Vec::new();
+        let dname = |d: DistrictId| {
+            let d = j.district(d);
+            Pair(d.name(), d.code())
+        };
         let primary = c.primary();
-        let evidence = || {
-            self.model_evidence()
-                .iter()
-                .map(|(g, w)| format!("{g} {w:+.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        let evidence = |out: &mut ExplainLines| {
+            for (i, (k, w)) in self.verdict.evidence.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                out.part(format_args!("{sep}{} {w:+.2}", gram_text(*k)));
+            }
         };
         if self.verdict.unsure {
-            out.push(format!(
+            out.line(format_args!(
                 "no category keyword matched and the model is unsure (domain {:.2}): {}",
                 self.verdict.domain_confidence,
                 self.category().code()
             ));
         } else if let (ClassifiedBy::Model, Some(p)) = (self.verdict.by, self.verdict.confidence) {
-            out.push(format!(
-                "category {} by the model (confidence {p:.2}, domain {} {:.2}): {}",
+            out.part(format_args!(
+                "category {} by the model (confidence {p:.2}, domain {} {:.2}): ",
                 self.category().code(),
                 self.domain(),
                 self.verdict.domain_confidence,
-                evidence()
             ));
+            evidence(out);
+            out.end();
             if let Some(k) = self.verdict.overruled {
-                out.push(format!(
+                out.line(format_args!(
                     "the model outweighed the keywords, which said {}",
                     r.category(k).code()
                 ));
             }
         }
         if self.verdict.by == ClassifiedBy::Caller {
-            out.push(format!(
+            out.line(format_args!(
                 "category {} chosen by the caller",
                 self.category().code()
             ));
         } else if self.verdict.by == ClassifiedBy::Model {
             // The keyword line below would explain a category not chosen.
         } else if c.score() > 0 {
-            let words: Vec<String> = c
-                .matched()
-                .iter()
-                .filter_map(|k| {
-                    let w = classifier.weight(*k, primary);
-                    (w != 0).then(|| format!("{} {w:+}", classifier.keyword(*k)))
-                })
-                .chain(c.channel().and_then(|ch| {
-                    let bonus = classifier.channel_bonus(c, primary);
-                    (bonus != 0).then(|| format!("channel {} {bonus:+}", ch.as_str()))
-                }))
-                .collect();
-            out.push(format!(
-                "category {} (score {}): {}",
+            out.part(format_args!(
+                "category {} (score {}): ",
                 self.category().code(),
-                c.score(),
-                words.join(", ")
+                c.score()
             ));
+            let mut sep = "";
+            for k in c.matched() {
+                let w = classifier.weight(*k, primary);
+                if w != 0 {
+                    out.part(format_args!("{sep}{} {w:+}", classifier.keyword(*k)));
+                    sep = ", ";
+                }
+            }
+            if let Some(ch) = c.channel() {
+                let bonus = classifier.channel_bonus(c, primary);
+                if bonus != 0 {
+                    out.part(format_args!("{sep}channel {} {bonus:+}", ch.as_str()));
+                }
+            }
+            out.end();
         } else {
-            out.push(format!(
+            out.line(format_args!(
                 "no category keyword matched: {}",
                 self.category().code()
             ));
         }
         if let (ClassifiedBy::Both, Some(p)) = (self.verdict.by, self.verdict.confidence) {
-            out.push(format!(
-                "the model agrees (confidence {p:.2}, domain {} {:.2}): {}",
+            out.part(format_args!(
+                "the model agrees (confidence {p:.2}, domain {} {:.2}): ",
                 self.domain(),
                 self.verdict.domain_confidence,
-                evidence()
             ));
+            evidence(out);
+            out.end();
         }
         if self.low_confidence {
-            out.push(format!(
+            out.line(format_args!(
                 "low confidence: {:.2} is below {:.2}{}",
                 self.verdict.confidence.unwrap_or(0.0),
                 r.inner.min_confidence,
@@ -298,7 +314,7 @@ impl Decision {
                 .replacements_on(ch)
                 .find(|(_, by)| *by == primary)
             {
-                out.push(format!(
+                out.line(format_args!(
                     "on the {} channel {} takes the place of {}",
                     ch.as_str(),
                     self.category().code(),
@@ -307,133 +323,150 @@ impl Decision {
             }
         }
         if !c.secondary().is_empty() {
-            let codes: Vec<&str> = c
-                .secondary()
-                .iter()
-                .map(|s| r.category(*s).code())
-                .collect();
-            out.push(format!("also: {}", codes.join(", ")));
+            out.part(format_args!("also: "));
+            for (i, s) in c.secondary().iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                out.part(format_args!("{sep}{}", r.category(*s).code()));
+            }
+            out.end();
         }
         if let Some(k) = c.urgent_by() {
-            out.push(format!("urgent: '{}'", classifier.keyword(k)));
+            out.line(format_args!("urgent: '{}'", classifier.keyword(k)));
         } else if self.assignment.forces_urgent() {
-            out.push("urgent: the rule raises every ticket to urgent".into());
+            out.line(format_args!(
+                "urgent: the rule raises every ticket to urgent"
+            ));
         }
         let locator = r.locator();
         for note in self.location.notes() {
-            out.push(match *note {
+            match *note {
                 LocationNote::PointIn { district } => match self.converted_from {
-                    Some(crs) if crs != crate::Crs::Wgs84 => {
-                        format!("coordinates ({crs:?} → WGS-84) fall in {}", dname(district))
-                    }
-                    _ => format!("coordinates fall in {}", dname(district)),
+                    Some(crs) if crs != crate::Crs::Wgs84 => out.line(format_args!(
+                        "coordinates ({crs:?} → WGS-84) fall in {}",
+                        dname(district)
+                    )),
+                    _ => out.line(format_args!("coordinates fall in {}", dname(district))),
                 },
-                LocationNote::PointOutside => "coordinates fall outside every district".into(),
-                LocationNote::FromText => "no address: place names read from the text".into(),
-                LocationNote::Name { name, places: 1 } => {
-                    format!("place name '{}'", locator.name_text(name))
+                LocationNote::PointOutside => {
+                    out.line(format_args!("coordinates fall outside every district"))
                 }
-                LocationNote::Name { name, places } => format!(
+                LocationNote::FromText => {
+                    out.line(format_args!("no address: place names read from the text"))
+                }
+                LocationNote::Name { name, places: 1 } => {
+                    out.line(format_args!("place name '{}'", locator.name_text(name)))
+                }
+                LocationNote::Name { name, places } => out.line(format_args!(
                     "place name '{}' stands for {places} places",
                     locator.name_text(name)
-                ),
-                LocationNote::AmbiguousDistrict { candidates } => format!(
+                )),
+                LocationNote::AmbiguousDistrict { candidates } => out.line(format_args!(
                     "clues tie between {candidates} districts: district left unknown, not guessed"
-                ),
-                LocationNote::AmbiguousStreet { candidates } => format!(
+                )),
+                LocationNote::AmbiguousStreet { candidates } => out.line(format_args!(
                     "clues tie between {candidates} streets: street left unknown, not guessed"
-                ),
-                LocationNote::NameConflict { name } => format!(
+                )),
+                LocationNote::NameConflict { name } => out.line(format_args!(
                     "conflict: '{}' is not in the district the other clues agree on",
                     locator.name_text(name)
-                ),
-                LocationNote::PointConflict { district } => format!(
+                )),
+                LocationNote::PointConflict { district } => out.line(format_args!(
                     "conflict: coordinates fall in {}, the {} outvotes them",
                     dname(district),
                     match self.located_by() {
                         LocatedBy::Building => "building code",
                         _ => "address",
                     }
-                ),
+                )),
                 LocationNote::Building { building } => {
                     let b = r.buildings().building(building);
                     let c = j.community(b.community());
-                    format!(
+                    out.line(format_args!(
                         "building {} {} ({}): {} {}",
                         b.code(),
                         b.name(),
                         b.address(),
                         c.name(),
                         c.code()
-                    )
+                    ))
                 }
-                LocationNote::UnknownBuilding => format!(
+                LocationNote::UnknownBuilding => out.line(format_args!(
                     "building code '{}' is not in the registry ({} buildings): located from the other clues",
                     self.location.unknown_building().unwrap_or(""),
                     r.buildings().len()
-                ),
-            });
+                )),
+            }
         }
         match (self.location.district(), self.location.street()) {
-            (_, Some(s)) => out.push(format!(
+            (_, Some(s)) => out.line(format_args!(
                 "located by {}: {} {}",
                 self.located_by().as_str(),
                 j.street(s).name(),
                 j.street(s).code()
             )),
-            (Some(d), None) => out.push(format!(
+            (Some(d), None) => out.line(format_args!(
                 "located by {}: {}",
                 self.located_by().as_str(),
                 dname(d)
             )),
-            (None, None) => out.push("location unknown".into()),
+            (None, None) => out.line(format_args!("location unknown")),
         }
         let agency = r.rules().agency(self.assignment.agency());
         match self.assignment.source() {
-            RuleSource::Handler => out.push(format!(
+            RuleSource::Handler => out.line(format_args!(
                 "{} → {} {} (category handler)",
                 self.category().code(),
                 agency.code(),
                 agency.name()
             )),
-            RuleSource::Rule(i) => out.push(format!(
-                "{} → {} {} (rule {i}{})",
-                self.category().code(),
-                agency.code(),
-                agency.name(),
-                r.rules()
-                    .rule_note(i)
-                    .map(|n| format!(": {n}"))
-                    .unwrap_or_default()
-            )),
+            RuleSource::Rule(i) => {
+                out.part(format_args!(
+                    "{} → {} {} (rule {i}",
+                    self.category().code(),
+                    agency.code(),
+                    agency.name(),
+                ));
+                if let Some(n) = r.rules().rule_note(i) {
+                    out.part(format_args!(": {n}"));
+                }
+                out.line(format_args!(")"));
+            }
         }
         let co = self.co_agencies();
         if !co.is_empty() {
-            let codes: Vec<&str> = co.iter().map(|a| r.rules().agency(*a).code()).collect();
-            out.push(format!("co-handlers: {}", codes.join(", ")));
+            out.part(format_args!("co-handlers: "));
+            for (i, a) in co.iter().enumerate() {
+                let sep = if i == 0 { "" } else { ", " };
+                out.part(format_args!("{sep}{}", r.rules().agency(*a).code()));
+            }
+            out.end();
         }
         match self.assignment.fallback() {
-            Some(Fallback::StreetUnknown) => {
-                out.push("street unknown: sent to the district's 12345 office".into())
-            }
+            Some(Fallback::StreetUnknown) => out.line(format_args!(
+                "street unknown: sent to the district's 12345 office"
+            )),
             Some(Fallback::DistrictUnknown) => {
-                out.push("district unknown: sent to human triage".into())
+                out.line(format_args!("district unknown: sent to human triage"))
             }
             None => {}
         }
         let sla = self.assignment.sla();
-        out.push(match (self.priority, sla.normal_working_days) {
-            (Priority::Urgent, _) => format!("deadline: {} h (urgent SLA)", sla.urgent_hours),
-            (Priority::Normal, Some(days)) => format!(
+        match (self.priority, sla.normal_working_days) {
+            (Priority::Urgent, _) => out.line(format_args!(
+                "deadline: {} h (urgent SLA)",
+                sla.urgent_hours
+            )),
+            (Priority::Normal, Some(days)) => out.line(format_args!(
                 "deadline: {days} working days (normal SLA, {} calendar)",
                 r.inner.calendar.name()
-            ),
-            (Priority::Normal, None) => {
-                format!("deadline: {} h (normal SLA)", sla.normal_hours.unwrap_or(0))
-            }
-        });
+            )),
+            (Priority::Normal, None) => out.line(format_args!(
+                "deadline: {} h (normal SLA)",
+                sla.normal_hours.unwrap_or(0)
+            )),
+        }
         if self.language.service() != LanguageService::Native {
-            out.push(format!(
+            out.line(format_args!(
                 "language {}: {}",
                 self.language.code(),
                 match self.language.service() {
@@ -442,7 +475,6 @@ impl Decision {
                 }
             ));
         }
-        out
     }
 
     /// The owned, serializable form: the `examples/route` output line.
@@ -460,10 +492,7 @@ impl Decision {
             category: self.category().code().to_string(),
             domain: self.domain(),
             categories,
-            confidence: self
-                .verdict
-                .confidence
-                .map(|p| (f64::from(p) * 1e4).round() / 1e4),
+            confidence: super::record::record_confidence(self),
             classified_by: self.verdict.by,
             low_confidence: self.low_confidence,
             district: self.district_code().map(str::to_string),
@@ -483,5 +512,53 @@ impl Decision {
             language_service: self.language.service(),
             explain: self.explain(),
         }
+    }
+}
+
+/// `name code`, written where it is needed instead of into a `String`.
+struct Pair<'a>(&'a str, &'a str);
+
+impl fmt::Display for Pair<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0, self.1)
+    }
+}
+
+/// The lines of [`Decision::explain`] in one reused buffer: the text of
+/// every line back to back, and where each ends.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ExplainLines {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl ExplainLines {
+    /// Forgets the lines, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Writes part of the line being built.
+    fn part(&mut self, args: fmt::Arguments<'_>) {
+        // Writing into a String cannot fail.
+        let _ = self.text.write_fmt(args);
+    }
+
+    /// Ends the line being built.
+    fn end(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    /// Writes the rest of the line being built (often all of it) and ends it.
+    fn line(&mut self, args: fmt::Arguments<'_>) {
+        self.part(args);
+        self.end();
+    }
+
+    /// The lines, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.text[a..b])
     }
 }

@@ -8,6 +8,7 @@ mod record;
 pub use builder::RouterBuilder;
 pub use decision::Decision;
 pub use record::{ClassifiedBy, DecisionRecord};
+pub(crate) use record::RecordScratch;
 
 use std::sync::Arc;
 
