@@ -23,10 +23,23 @@ use serde::{Deserialize, Serialize};
 /// # Examples
 ///
 /// ```
-/// use hotline_router::evaluate::Evaluation;
+/// use hotline_router::dispatch::Dispatcher;
+/// use hotline_router::evaluate::{Evaluation, GroupBy};
+/// use hotline_router::{Router, Ticket};
+/// use jiff::Timestamp;
 ///
-/// let e = Evaluation { responded: true, resolved: false, satisfied: false };
-/// assert!(e.responded);
+/// let d = Dispatcher::builder(Router::beijing()).build();
+/// d.submit(Ticket::new("T1", "楼道里燃气泄漏")).unwrap();
+/// let claim = d.claim("city:gas", "w1").unwrap().unwrap();
+/// d.respond(&claim.id, "w1").unwrap();
+/// d.resolve(&claim.id, "w1", "valve closed").unwrap();
+/// // At call-back: contacted, fixed, but not satisfied.
+/// let answers = Evaluation { responded: true, resolved: true, satisfied: false };
+/// d.evaluate("T1", answers).unwrap();
+/// assert_eq!(d.record("T1").unwrap().evaluation(), Some(answers));
+/// assert!(d.evaluate("T1", answers).is_err()); // once per ticket
+/// let gas = &d.rates(GroupBy::Agency, Timestamp::MIN, Timestamp::MAX)[0];
+/// assert_eq!((gas.resolution_rate(), gas.satisfaction_rate()), (Some(1.0), Some(0.0)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {

@@ -20,7 +20,7 @@ use crate::ticket::Channel;
 /// # Examples
 ///
 /// ```
-/// use hotline_router::TaxonomyConfig;
+/// use hotline_router::{Classifier, TaxonomyConfig};
 ///
 /// let taxonomy = TaxonomyConfig::from_toml(r#"
 ///     [urgency]
@@ -29,8 +29,16 @@ use crate::ticket::Channel;
 ///     code = "heating"
 ///     name = "供暖"
 ///     keywords = { "暖气" = 4, "暖气片不热" = 8 }
-/// "#, "inline").unwrap();
-/// assert_eq!(taxonomy.categories[0].keywords["暖气片不热"], 8);
+///     [[category]]
+///     code = "other"
+///     name = "其他"
+/// "#, "inline")?;
+/// let classifier = Classifier::new(&taxonomy, "other")?;
+/// let c = classifier.classify("家里暖气片不热");
+/// // Every keyword found counts: 暖气 (4) and 暖气片不热 (8).
+/// assert_eq!((classifier.category(c.primary()).code(), c.score()), ("heating", 12));
+/// assert!(classifier.classify("楼道里燃气泄漏").is_urgent());
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,10 +61,17 @@ pub struct TaxonomyConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::UrgencyConfig;
+/// use hotline_router::{Priority, Router, RouterConfig, Ticket};
 ///
-/// let urgency = UrgencyConfig { keywords: vec!["被困".into()] };
-/// assert_eq!(urgency.keywords.len(), 1);
+/// let ticket = Ticket::new("T1", "小区门口的路灯不亮，晚上独居老人出门不方便");
+/// assert_eq!(Router::beijing().route(&ticket).unwrap().priority(), Priority::Normal);
+///
+/// // Make every ticket that mentions a person living alone urgent.
+/// let mut config = RouterConfig::beijing();
+/// config.taxonomy.urgency.keywords.push("独居老人".into());
+/// let router = Router::from_config(config)?;
+/// assert_eq!(router.route(&ticket).unwrap().priority(), Priority::Urgent);
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +85,7 @@ pub struct UrgencyConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::CategoryConfig;
+/// use hotline_router::{CategoryConfig, Classifier, TaxonomyConfig};
 ///
 /// let heating = CategoryConfig {
 ///     code: "heating".into(),
@@ -80,10 +95,17 @@ pub struct UrgencyConfig {
 ///     keywords: [("暖气片不热".to_string(), 8)].into_iter().collect(),
 ///     urgent: vec!["暖气管爆裂".into()],
 ///     channels: Vec::new(), // every channel
-///     other_channels: false,
-///     replaces: Vec::new(),
+///     other_channels: false, replaces: Vec::new(),
 /// };
-/// assert_eq!(heating.keywords.len(), 1);
+/// let other = CategoryConfig { code: "other".into(), name: "其他".into(), name_en: "Other".into(),
+///     keywords: Default::default(), urgent: Vec::new(), ..heating.clone() };
+/// let taxonomy = TaxonomyConfig { categories: vec![heating, other], ..TaxonomyConfig::default() };
+/// let classifier = Classifier::new(&taxonomy, "other")?;
+/// let c = classifier.classify("暖气片不热，暖气管爆裂了");
+/// assert_eq!(classifier.category(c.primary()).code(), "heating");
+/// assert!(c.is_urgent()); // by the category's own urgent words
+/// assert!(!classifier.classify("暖气片不热").is_urgent());
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 ///
 /// A category of the enterprise line alone, in the TOML form:

@@ -18,10 +18,19 @@ use crate::ticket::Ticket;
 /// # Examples
 ///
 /// ```
-/// use hotline_router::dispatch::Routing;
+/// use hotline_router::dispatch::{Dispatcher, Routing};
+/// use hotline_router::{Router, Ticket};
 ///
-/// let r = Routing { category: "heating".into(), district: Some("110105".into()), street: None };
-/// assert_eq!(r.category, "heating");
+/// let d = Dispatcher::builder(Router::beijing()).build();
+/// d.submit(Ticket::new("T1", "暖气片不热").with_address("朝阳区呼家楼街道")).unwrap();
+/// let record = d.record("T1").unwrap();
+/// let routing: &Routing = record.routing();
+/// assert_eq!(routing.category, "heating");
+/// assert_eq!((routing.district.as_deref(), routing.street.as_deref()), (Some("110105"), Some("110105003")));
+///
+/// // Without a place the router could find, only the category is kept.
+/// d.submit(Ticket::new("T2", "暖气片不热")).unwrap();
+/// assert_eq!(d.record("T2").unwrap().routing().district, None);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Routing {

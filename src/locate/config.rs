@@ -43,10 +43,18 @@ pub struct JurisdictionsConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::DistrictConfig;
+/// use hotline_router::{Crs, LocatedBy, Router, RouterConfig, Ticket};
 ///
-/// let d = DistrictConfig { code: "110105".into(), name: "朝阳区".into(), region: None };
-/// assert!(d.region.is_none());
+/// let config = RouterConfig::beijing();
+/// let chaoyang = config.jurisdictions.districts.iter().find(|d| d.code == "110105").unwrap();
+/// assert_eq!(chaoyang.name, "朝阳区");
+/// assert!(chaoyang.region.is_some()); // so a point alone finds it
+///
+/// let router = Router::from_config(config)?;
+/// let ticket = Ticket::new("T1", "路灯不亮").with_coordinates(116.4497, 39.9262, Crs::Wgs84);
+/// let d = router.route(&ticket).unwrap();
+/// assert_eq!((d.district_code(), d.located_by()), (Some("110105"), LocatedBy::Coordinates));
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct DistrictConfig {
@@ -63,10 +71,23 @@ pub struct DistrictConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::StreetConfig;
+/// use hotline_router::{BuildErrorKind, Jurisdictions, JurisdictionsConfig, StreetConfig};
 ///
-/// let s = StreetConfig { code: "110105003".into(), name: "呼家楼街道".into(), district: "110105".into() };
-/// assert!(s.code.starts_with(&s.district));
+/// let mut config = JurisdictionsConfig::from_csv("code,name\n110105,朝阳区\n", "code\n", "code\n")?;
+/// config.streets.push(StreetConfig {
+///     code: "110105003".into(),
+///     name: "呼家楼街道".into(),
+///     district: "110105".into(),
+/// });
+/// let j = Jurisdictions::new(&config)?;
+/// let street = j.street(j.street_id("110105003").unwrap());
+/// assert_eq!(j.district(street.district()).name(), "朝阳区");
+///
+/// // A street of a district that is not there is refused, and named.
+/// config.streets[0].district = "110199".into();
+/// let err = Jurisdictions::new(&config).unwrap_err();
+/// assert!(matches!(err.kind(), BuildErrorKind::UnknownJurisdiction { code, .. } if code == "110199"));
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Deserialize)]
 pub struct StreetConfig {
@@ -84,10 +105,16 @@ pub struct StreetConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::CommunityConfig;
+/// use hotline_router::{JurisdictionsConfig, Router, Ticket};
 ///
-/// let c = CommunityConfig { code: "110105003001".into(), name: "东大桥社区居委会".into(), street: "110105003".into() };
-/// assert!(c.code.starts_with(&c.street));
+/// let j = JurisdictionsConfig::beijing();
+/// let c = j.communities.iter().find(|c| c.name == "东大桥社区居委会").unwrap();
+/// assert_eq!((c.code.as_str(), c.street.as_str()), ("110105003050", "110105003"));
+///
+/// // Its name in an address locates a ticket down to the community.
+/// let ticket = Ticket::new("T1", "楼道灯坏了").with_address("朝阳区呼家楼街道东大桥社区");
+/// let d = Router::beijing().route(&ticket).unwrap();
+/// assert_eq!((d.community_code(), d.street_code()), (Some("110105003050"), Some("110105003")));
 /// ```
 #[derive(Clone, Debug, Deserialize)]
 pub struct CommunityConfig {

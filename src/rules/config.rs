@@ -134,10 +134,22 @@ impl Default for Sla {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::HandlerConfig;
+/// use hotline_router::{HandlerConfig, Router, RouterConfig, Ticket};
 ///
-/// let h = HandlerConfig { handler: "street".into(), co: vec!["district:housing".into()], sla: None };
-/// assert_eq!(h.co.len(), 1);
+/// // A `[handler."heating"]` table of `routing.toml`.
+/// let heating: HandlerConfig = toml::from_str(r#"
+///     handler = "street"
+///     co = ["district:housing"]
+///     sla = { urgent_hours = 2, normal_hours = 24 }
+/// "#).unwrap();
+/// let mut config = RouterConfig::beijing();
+/// config.routing.handlers.insert("heating".into(), heating);
+/// let router = Router::from_config(config)?;
+/// let d = router.route(&Ticket::new("T1", "暖气片不热").with_address("朝阳区呼家楼街道")).unwrap();
+/// assert_eq!(d.agency_code(), "street:110105003"); // the ticket's street office
+/// let co: Vec<_> = d.co_agencies().iter().map(|&a| router.rules().agency(a).code()).collect();
+/// assert_eq!(co, ["district:110105:housing"]); // its district's department
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,15 +172,23 @@ pub struct HandlerConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::RuleConfig;
+/// use hotline_router::{Router, RouterConfig, RuleConfig, Ticket};
 ///
-/// let rule = RuleConfig {
+/// let mut config = RouterConfig::beijing();
+/// config.routing.rules.push(RuleConfig {
 ///     categories: vec!["heating".into()],
 ///     district: Some("110105".into()),
 ///     agency: Some("district:housing".into()),
+///     note: Some("朝阳 heating goes to housing this winter".into()),
 ///     ..RuleConfig::default()
-/// };
-/// assert!(rule.street.is_none());
+/// });
+/// let router = Router::from_config(config)?;
+/// let heating = |address: &str| Ticket::new("T1", "暖气片不热").with_address(address);
+/// let d = router.route(&heating("朝阳区呼家楼街道")).unwrap();
+/// assert_eq!(d.agency_code(), "district:110105:housing"); // the rule
+/// let d = router.route(&heating("海淀区学院路街道")).unwrap();
+/// assert_eq!(d.agency_code(), "district:110108:city_mgmt"); // elsewhere, the handler
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

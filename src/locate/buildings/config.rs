@@ -60,7 +60,7 @@ impl Default for BuildingsConfig {
 /// # Examples
 ///
 /// ```
-/// use hotline_router::{BuildingConfig, BuildingsConfig, Crs};
+/// use hotline_router::{BuildingConfig, Crs, LocatedBy, Router, RouterConfig, Ticket};
 ///
 /// let b = BuildingConfig {
 ///     code: "HJL-7".into(),
@@ -70,10 +70,16 @@ impl Default for BuildingsConfig {
 ///     lon: 116.4497,
 ///     lat: 39.9262,
 ///     crs: Crs::Wgs84,
-///     line: None,
+///     line: None, // made in code, not read from a file
 /// };
-/// let registry = BuildingsConfig { buildings: vec![b], ..BuildingsConfig::default() };
-/// assert_eq!(registry.buildings.len(), 1);
+/// let mut config = RouterConfig::beijing();
+/// config.jurisdictions.buildings.buildings.push(b);
+/// let router = Router::from_config(config)?;
+/// // A ticket carrying the code from the building's QR code is located there.
+/// let d = router.route(&Ticket::new("T1", "电梯坏了").with_building("HJL-7")).unwrap();
+/// assert_eq!(d.located_by(), LocatedBy::Building);
+/// assert_eq!((d.community_code(), d.street_code()), (Some("110105003047"), Some("110105003")));
+/// # Ok::<(), hotline_router::BuildError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuildingConfig {
