@@ -7,8 +7,8 @@ mod record;
 
 pub use builder::RouterBuilder;
 pub use decision::Decision;
-pub use record::{ClassifiedBy, DecisionRecord};
 pub(crate) use record::RecordScratch;
+pub use record::{ClassifiedBy, DecisionRecord};
 
 use std::sync::Arc;
 
