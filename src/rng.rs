@@ -14,6 +14,8 @@
 /// platform:
 ///
 /// ```
+/// # #[cfg(feature = "workload")]
+/// # fn main() {
 /// use hotline_router::workload::SplitMix64;
 ///
 /// let roll = |ticket: u64| SplitMix64::new(42 ^ ticket).next_f64();
@@ -23,6 +25,9 @@
 /// let mut rng = SplitMix64::new(1);
 /// let die: Vec<usize> = (0..100).map(|_| rng.below(6)).collect();
 /// assert!(die.iter().all(|&d| d < 6) && die.contains(&0) && die.contains(&5));
+/// # }
+/// # #[cfg(not(feature = "workload"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone, Debug)]
 pub struct SplitMix64(u64);
