@@ -69,7 +69,7 @@ impl Classification {
     pub fn urgent_by(&self) -> Option<KeywordId> {
         self.urgent_by
     }
-    /// The channel the text was classified on ([`Classifier::classify_on`]),
+    /// The channel the text was classified on ([`Classifier::classify_on`](crate::Classifier::classify_on)),
     /// or `None` for the text alone.
     pub fn channel(&self) -> Option<Channel> {
         self.channel

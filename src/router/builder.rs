@@ -60,7 +60,7 @@ impl Default for RouterBuilder {
 
 impl RouterBuilder {
     /// The longest ticket text (plus address) accepted, in bytes; 64 KiB by
-    /// default. Longer tickets are rejected with [`TicketError::TooLong`]
+    /// default. Longer tickets are rejected with [`TicketError::TooLong`](crate::TicketError::TooLong)
     /// rather than scanned.
     pub fn max_text_bytes(&mut self, limit: usize) -> &mut Self {
         self.max_text_bytes = limit;
@@ -84,7 +84,7 @@ impl RouterBuilder {
     }
 
     /// Below this confidence (0 to 1; default 0.3) a decision is marked low
-    /// confidence ([`Decision::is_low_confidence`]).
+    /// confidence ([`Decision::is_low_confidence`](crate::Decision::is_low_confidence)).
     pub fn min_confidence(&mut self, confidence: f32) -> &mut Self {
         self.min_confidence = confidence;
         self
@@ -98,7 +98,7 @@ impl RouterBuilder {
         self
     }
 
-    /// The languages (ISO 639-1 codes, as [`Language::code`]) the model
+    /// The languages (ISO 639-1 codes, as [`Language::code`](crate::Language::code)) the model
     /// reads; tickets in other languages are classified by keywords alone.
     /// `["zh"]` by default, the language of the default model's corpus; an
     /// empty list lets the model read every ticket.

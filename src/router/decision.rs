@@ -100,7 +100,7 @@ impl Decision {
 
     /// Whether the confidence is below the router's minimum; such a ticket
     /// went to the fallback category's handler if the router was built with
-    /// [`RouterBuilder::low_confidence_to_triage`].
+    /// [`RouterBuilder::low_confidence_to_triage`](crate::RouterBuilder::low_confidence_to_triage).
     pub fn is_low_confidence(&self) -> bool {
         self.low_confidence
     }

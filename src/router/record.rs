@@ -100,7 +100,7 @@ pub enum ClassifiedBy {
     Model,
     /// Keywords and the model agreed.
     Both,
-    /// The caller chose the category ([`Ticket::category`]); keywords still
+    /// The caller chose the category ([`Ticket::category`](crate::Ticket::category)); keywords still
     /// decide urgency.
     Caller,
 }
